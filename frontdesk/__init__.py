@@ -1,0 +1,1 @@
+"""frontdesk: the platform-neutral core of the hotline front desk."""

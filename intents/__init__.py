@@ -1,0 +1,1 @@
+"""Understanding one citizen message: normalising text, matching the FAQ, spotting intents."""
