@@ -124,6 +124,9 @@ class DeskStore(Protocol):
     async def record_feedback(self, interaction_id: int, helpful: bool) -> None:
         """Store the citizen's helpful / not helpful verdict on an answer."""
 
+    async def interaction_text(self, interaction_id: int) -> str | None:
+        """Return the question text of a logged interaction, or None."""
+
     async def citizen_language(self, platform: str, user_id: str) -> str | None:
         """Return the language the citizen chose with /lang, if any."""
 

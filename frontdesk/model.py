@@ -54,4 +54,5 @@ class OutgoingMessage:
     kind: str = "info"  # answer | suggest | handoff | urgent | info | feedback | error
     case_number: int | None = None
     entry_id: str | None = None
+    language: str = "zh"
     extra: dict = field(default_factory=dict, compare=False)

@@ -1,14 +1,25 @@
-"""Normalise citizen text: width, case, traditional to simplified Chinese, punctuation."""
+"""Normalise citizen text: width, case, traditional to simplified Chinese, punctuation, fillers, FAQ synonyms."""
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import zhconv
 
+from frontdesk.yamlfile import DataFileError, Node, Problem, read_yaml
+
+LEXICON_PATH = Path(__file__).resolve().parent / "lexicon.yaml"
+
 _PUNCT = re.compile(r"[^\w\s]|_", re.UNICODE)
 _SPACE = re.compile(r"\s+")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Sentence-final particles: dropped only at the end of a clause, so 吗啡 or 呢绒 stay whole.
+_PARTICLES = re.compile(r"(?:吗|呢|啊|呀|吧|哦|哈|嘛|啦|呐|噢|哇)+(?=\s|$)")
 
 
 def normalize(text: str) -> str:
@@ -18,3 +29,137 @@ def normalize(text: str) -> str:
     text = text.casefold()
     text = _PUNCT.sub(" ", text)
     return _SPACE.sub(" ", text).strip()
+
+
+def is_cjk(text: str) -> bool:
+    """Say whether text contains a Chinese character."""
+    return _CJK.search(text) is not None
+
+
+def phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
+    """Compile phrases into one regex, longest first; Chinese phrases match anywhere, others as whole words."""
+    unique = sorted({p for p in phrases if p}, key=lambda p: (-len(p), p))
+    if not unique:
+        return None
+    parts = [re.escape(p) if is_cjk(p) else rf"(?<![^\W_]){re.escape(p)}(?![^\W_])" for p in unique]
+    return re.compile("|".join(parts))
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """General language data for matching: fillers, stop words and kinds of ask, per language."""
+
+    fillers: tuple[str, ...] = ()
+    stop_words: frozenset[str] = frozenset()
+    ask_kinds: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> phrases (all languages)
+
+    @functools.cached_property
+    def filler_pattern(self) -> re.Pattern[str] | None:
+        """Return the regex that finds filler phrases, longest first."""
+        return phrase_pattern(self.fillers)
+
+    @functools.cached_property
+    def ask_pattern(self) -> re.Pattern[str] | None:
+        """Return the regex that finds ask phrases, longest first."""
+        return phrase_pattern(p for phrases in self.ask_kinds.values() for p in phrases)
+
+    @functools.cached_property
+    def ask_kind_of(self) -> dict[str, str]:
+        """Return the map from each ask phrase to its kind."""
+        return {p: kind for kind, phrases in self.ask_kinds.items() for p in phrases}
+
+
+def _phrases(node: Node | None, file: str, where: str, problems: list[Problem]) -> list[str]:
+    if node is None or node.value is None:
+        return []
+    if not isinstance(node.value, list):
+        problems.append(Problem(file, node.line, where, "must be a list of words or phrases"))
+        return []
+    result = []
+    for i, item in enumerate(node.value):
+        if isinstance(item.value, (dict, list)) or item.value is None or not normalize(str(item.value)):
+            problems.append(Problem(file, item.line, f"{where}[{i}]", "must be a non-empty word or phrase"))
+        else:
+            result.append(normalize(str(item.value)))
+    return result
+
+
+def parse_lexicon(root: Node, file: str) -> Lexicon:
+    """Validate a parsed lexicon.yaml tree and build the Lexicon, raising DataFileError listing every problem."""
+    problems: list[Problem] = []
+    top = root.value if isinstance(root.value, dict) else {}
+    if not isinstance(root.value, dict):
+        problems.append(Problem(file, root.line, "(top level)", "must be a mapping with version, zh and en"))
+    elif top.get("version") is None or top["version"].value != 1:
+        problems.append(Problem(file, root.line, "version", "missing or unsupported: write 'version: 1'"))
+    fillers: list[str] = []
+    stop_words: set[str] = set()
+    ask_kinds: dict[str, list[str]] = {}
+    for lang, node in top.items():
+        if lang == "version":
+            continue
+        if lang not in ("zh", "en") or not isinstance(node.value, dict):
+            problems.append(Problem(file, node.line, lang, "expected a language section 'zh' or 'en' (a mapping)"))
+            continue
+        for name, section in node.value.items():
+            where = f"{lang}.{name}"
+            if name == "fillers":
+                fillers += _phrases(section, file, where, problems)
+            elif name == "stop_words":
+                stop_words.update(_phrases(section, file, where, problems))
+            elif name == "ask_kinds":
+                kinds = section.value or {}
+                if not isinstance(kinds, dict):
+                    problems.append(Problem(file, section.line, where, "must map a kind of ask to its phrases"))
+                    continue
+                for kind, phrases in kinds.items():
+                    ask_kinds.setdefault(kind, []).extend(_phrases(phrases, file, f"{where}.{kind}", problems))
+            else:
+                problems.append(Problem(file, section.line, where, "unknown field (fillers, stop_words, ask_kinds)"))
+    if problems:
+        raise DataFileError(problems)
+    return Lexicon(tuple(fillers), frozenset(stop_words), {k: tuple(v) for k, v in ask_kinds.items()})
+
+
+def load_lexicon(path: str | Path = LEXICON_PATH) -> Lexicon:
+    """Load and validate a lexicon file, raising DataFileError that names file, line and field."""
+    return parse_lexicon(read_yaml(path), str(path))
+
+
+@functools.cache
+def default_lexicon() -> Lexicon:
+    """Return the lexicon shipped in intents/lexicon.yaml, loaded once."""
+    return load_lexicon(LEXICON_PATH)
+
+
+def strip_fillers(text: str, lexicon: Lexicon | None = None) -> str:
+    """Remove polite fillers (请问, 你好, please) and clause-final particles (吗, 呢) from normalised text."""
+    lexicon = lexicon or default_lexicon()
+    if lexicon.filler_pattern is not None:
+        text = lexicon.filler_pattern.sub(" ", text)
+    text = _PARTICLES.sub(" ", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+class Synonyms:
+    """FAQ synonyms: rewrites every variant to its canonical term, longest variant first."""
+
+    def __init__(self, synonyms: Mapping[str, Iterable[str]]):
+        self.canonical: dict[str, str] = {}
+        for term, variants in synonyms.items():
+            canonical = normalize(term)
+            for variant in variants:
+                variant = normalize(variant)
+                if variant and variant != canonical:
+                    self.canonical.setdefault(variant, canonical)
+        self._pattern = phrase_pattern(self.canonical)
+
+    def terms(self) -> set[str]:
+        """Return every canonical term, for the word segmenter's dictionary."""
+        return set(self.canonical.values())
+
+    def apply(self, text: str) -> str:
+        """Return normalised text with each synonym variant replaced by its canonical term."""
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(lambda m: self.canonical[m.group(0)], text)

@@ -1,0 +1,1 @@
+"""The edges: one module per platform or audience."""

@@ -1,0 +1,102 @@
+"""The citizen console: chat with the desk in a terminal, or script it through stdin (one message per line)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TextIO
+
+from frontdesk.desk import Desk
+from frontdesk.model import Choice, Citizen, IncomingMessage, OutgoingMessage
+
+PLATFORM = "console"
+POLL_SECONDS = 0.5
+
+
+def render(reply: OutgoingMessage) -> str:
+    """Turn a neutral reply into console text, numbering its choices."""
+    lines = [reply.text]
+    lines.extend(f"  {i}. {choice.label}" for i, choice in enumerate(reply.choices, 1))
+    return "\n".join(lines)
+
+
+def to_incoming(line: str, citizen: Citizen, choices: list[Choice], language: str | None, seq: int) -> IncomingMessage:
+    """Translate one typed line into a neutral message; a number picks one of the last offered choices."""
+    text = line.strip()
+    if text.isdigit() and 1 <= int(text) <= len(choices):
+        return IncomingMessage(citizen, choice=choices[int(text) - 1].key, language_hint=language,
+                               message_id=f"console-{seq}")
+    return IncomingMessage(citizen, text=text, language_hint=language, message_id=f"console-{seq}")
+
+
+class CitizenConsole:
+    """One citizen's terminal conversation with the desk."""
+
+    def __init__(self, desk: Desk, citizen: Citizen, out: TextIO, deliver=None):
+        self.desk = desk
+        self.citizen = citizen
+        self.out = out
+        self.deliver = deliver  # async callable(citizen) -> list[str]: operator replies waiting for this citizen
+        self.choices: list[Choice] = []
+        self.language: str | None = None
+        self.seq = 0
+
+    def show(self, text: str) -> None:
+        """Print one block of bot output."""
+        self.out.write(text + "\n\n")
+        self.out.flush()
+
+    async def say(self, line: str) -> None:
+        """Send one typed line to the desk and print the replies."""
+        self.seq += 1
+        message = to_incoming(line, self.citizen, self.choices, self.language, self.seq)
+        if not message.text and not message.choice:
+            return
+        replies = await self.desk.handle(message)
+        offered = [c for reply in replies for c in reply.choices]
+        if offered or replies:
+            self.choices = offered
+        for reply in replies:
+            self.language = reply.language
+            self.show(render(reply))
+
+    async def poll(self) -> None:
+        """Print operator replies that arrived for this citizen."""
+        if self.deliver is None:
+            return
+        for text in await self.deliver(self.citizen):
+            self.show(text)
+
+
+async def _read_lines(stream: TextIO, queue: asyncio.Queue) -> None:
+    loop = asyncio.get_running_loop()
+    while True:
+        line = await loop.run_in_executor(None, stream.readline)
+        await queue.put(line if line else None)
+        if not line:
+            return
+
+
+async def run_console(console: CitizenConsole, stdin: TextIO = sys.stdin, prompt: bool | None = None) -> None:
+    """Read lines until EOF, answering each and printing operator replies as they arrive."""
+    prompt = stdin.isatty() if prompt is None else prompt
+    lines: asyncio.Queue = asyncio.Queue()
+    reader = asyncio.create_task(_read_lines(stdin, lines))
+    try:
+        while True:
+            if prompt:
+                console.out.write("> ")
+                console.out.flush()
+            while True:
+                try:
+                    line = await asyncio.wait_for(lines.get(), POLL_SECONDS)
+                    break
+                except TimeoutError:
+                    await console.poll()
+            if line is None:
+                await console.poll()
+                return
+            await console.say(line)
+            await console.poll()
+    finally:
+        reader.cancel()

@@ -1,0 +1,36 @@
+"""Understand one message: its intent first, then the FAQ decision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from frontdesk.settings import MatchingSettings
+from intents.classify import Intent, IntentClassifier
+from intents.matching import FaqMatcher, MatchDecision, decide
+
+MAX_MATCH_CHARS = 400  # a long message is matched on its first part; the whole text is still kept
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """What a message asks for: an intent (or None) and the FAQ decision."""
+
+    intent: Intent | None
+    decision: MatchDecision
+
+    @property
+    def kind(self) -> str:
+        """Return the overall outcome: answer, suggest, handoff, or the name of a conversational intent."""
+        if self.intent is None:
+            return self.decision.kind
+        if self.intent.name in ("greeting", "thanks", "goodbye"):
+            return self.intent.name
+        return "handoff"
+
+
+def understand(text: str, intents: IntentClassifier, matcher: FaqMatcher, settings: MatchingSettings) -> Understanding:
+    """Classify the message's intent and rank the FAQ for it."""
+    text = text[:MAX_MATCH_CHARS]
+    intent = intents.classify(text)
+    candidates = matcher.rank(text, limit=max(5, settings.max_suggestions))
+    return Understanding(intent=intent, decision=decide(candidates, settings))
