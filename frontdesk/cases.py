@@ -1,7 +1,8 @@
-"""The case domain: cases, their messages and events, and the store interface the desk relies on."""
+"""The case domain: cases, their messages and events, and the store interfaces the desk and operators rely on."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -10,16 +11,24 @@ from frontdesk.model import Attachment, Citizen
 PRIORITIES = ("urgent", "high", "normal")
 REASONS = ("unmatched", "urgent", "requested", "complaint", "not_helpful")
 ACTIVE_STATUSES = ("open", "claimed")
+STATUSES = ("open", "claimed", "resolved", "cancelled", "closed")
 AUTHORS = ("citizen", "bot", "operator", "note", "system")
+# Steps recorded in a case's event log, each with who did it and when.
+EVENT_KINDS = (
+    "opened", "claimed", "released", "transferred", "forwarded", "resolved",
+    "reopened", "cancelled", "closed", "escalated",
+)
+OUTBOX_STATUSES = ("pending", "delivered", "failed")
 
 
 class CaseError(Exception):
-    """A case action that was refused; `code` says why (not_found, not_owner, bad_state, not_operator)."""
+    """A case action that was refused; `code` says why (not_found, not_owner, bad_state, not_operator, taken)."""
 
-    def __init__(self, code: str, message: str = "", holder: str | None = None):
+    def __init__(self, code: str, message: str = "", holder: str | None = None, status: str | None = None):
         super().__init__(message or code)
         self.code = code
         self.holder = holder
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -43,11 +52,18 @@ class Case:
     escalated_at: float | None = None
     summary: str | None = None
     citizen_blocked: bool = False
+    queued_at: float | None = None  # when it (re-)entered the queue: opening, release or reopening
+    cancelled_at: float | None = None
+    closed_at: float | None = None
 
     @property
     def is_active(self) -> bool:
         """Say whether the case is still waiting for or being handled by a human."""
         return self.status in ACTIVE_STATUSES
+
+    def waiting_since(self) -> float:
+        """Return when the case started waiting in the queue."""
+        return self.queued_at if self.queued_at is not None else self.created_at
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,82 @@ class CaseMessage:
     operator_id: str | None = None
     platform_message_id: str | None = None
     attachment: Attachment | None = None
+
+
+@dataclass(frozen=True)
+class CaseEvent:
+    """One step in a case's life: what happened, who did it, when, and to whom or where."""
+
+    id: int
+    case_number: int
+    kind: str  # one of EVENT_KINDS
+    actor: str  # operator id, "citizen:USER", or "system"
+    at: float
+    target: str | None = None  # operator transferred to, or department key forwarded to
+    detail: str | None = None  # why, or the resolution summary
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something an operator must be told (an escalation, a transfer to them, a withdrawal), kept until shown."""
+
+    id: int
+    operator_id: str
+    kind: str  # escalated | transferred | cancelled | reopened
+    case: Case
+    actor: str | None
+    detail: str | None
+    created_at: float
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A reply stored for delivery to a citizen, with its delivery state."""
+
+    id: int
+    case_number: int | None
+    platform: str
+    chat_id: str
+    text: str
+    author_operator: str | None
+    status: str  # pending | delivered | failed
+    attempts: int
+    next_attempt_at: float
+    created_at: float
+    message_id: int | None = None  # the line in the case log this delivery belongs to
+    delivered_at: float | None = None
+    platform_message_id: str | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class HandoverItem:
+    """One active case as the next shift needs to see it."""
+
+    case: Case
+    last_message: CaseMessage | None
+    undelivered: int  # replies still pending in the outbox
+    failed: int  # replies that could not be delivered
+
+
+@dataclass(frozen=True)
+class DayReport:
+    """Figures for a period (a day, usually) for /stats and the daily report."""
+
+    questions: int
+    decisions: dict[str, int]
+    cases_opened: int
+    handoffs_by_reason: dict[str, int]
+    claimed: int
+    resolved: int
+    claim_seconds: list[float]  # time from entering the queue to the first claim, per case claimed
+    resolve_seconds: list[float]  # time from opening to resolution, per case resolved
+    open_now: int
+    claimed_now: int
+
+
+CitizenNotice = Callable[[Case], str]
+"""Builds the text sent to the citizen about a step (in the case's language); stored in the same transaction."""
 
 
 class DeskStore(Protocol):
@@ -132,3 +224,115 @@ class DeskStore(Protocol):
 
     async def set_citizen_language(self, platform: str, user_id: str, language: str) -> None:
         """Remember the citizen's chosen language."""
+
+
+class CaseStore(Protocol):
+    """What operators need: the queue and the lifecycle steps, each one atomic and recorded."""
+
+    async def get_case(self, case_number: int) -> Case | None:
+        """Return the case with this number, or None."""
+
+    async def queue(self, limit: int = 20) -> tuple[list[Case], int]:
+        """Return the first `limit` open cases (overdue, then urgent first, then oldest) and how many are open."""
+
+    async def cases_of(self, operator_id: str) -> list[Case]:
+        """Return the cases an operator holds, oldest first."""
+
+    async def claim(self, case_number: int, operator_id: str, *, citizen_notice: CitizenNotice | None = None) -> Case:
+        """Take an open case; raise CaseError('taken', holder=...) when someone else got it first."""
+
+    async def release(self, case_number: int, operator_id: str, *, force: bool = False) -> Case:
+        """Put a claimed case back in the queue (force: a supervisor acting on another's case)."""
+
+    async def transfer(
+        self, case_number: int, operator_id: str, to_operator: str, why: str = "", *, force: bool = False,
+    ) -> Case:
+        """Hand a claimed case to another operator."""
+
+    async def forward(
+        self, case_number: int, operator_id: str, department: str, why: str = "",
+        *, citizen_notice: CitizenNotice | None = None,
+    ) -> Case:
+        """Forward a claimed case to a department (转办); the operator keeps it to follow up."""
+
+    async def resolve(
+        self, case_number: int, operator_id: str, summary: str = "", *, citizen_notice: CitizenNotice | None = None,
+    ) -> Case:
+        """Mark a claimed case resolved."""
+
+    async def messages(self, case_number: int) -> list[CaseMessage]:
+        """Return a case's log in order."""
+
+    async def events(self, case_number: int) -> list[CaseEvent]:
+        """Return a case's steps in order."""
+
+    async def citizen_messages_since(
+        self, after_id: int, operator_id: str | None = None,
+    ) -> list[tuple[Case, CaseMessage]]:
+        """Return citizen lines newer than `after_id` on active cases (held by `operator_id`, if given)."""
+
+    async def last_message_id(self) -> int:
+        """Return the newest log line id (a cursor for citizen_messages_since)."""
+
+    async def handover(self) -> list[HandoverItem]:
+        """Return every open and claimed case with its last message and undelivered replies."""
+
+    async def set_on_duty(self, operator_id: str, on_duty: bool) -> None:
+        """Record that an operator started or ended a shift."""
+
+    async def on_duty_operators(self) -> list[str]:
+        """Return the ids of the operators on duty."""
+
+    async def escalate_overdue(
+        self, *, supervisor: str | None = None, fallback: tuple[str, ...] = (),
+    ) -> list[tuple[Case, list[str]]]:
+        """Mark open cases past their claim limit escalated, once, with a notice to each on-duty operator."""
+
+    async def close_resolved(self, older_than_days: float) -> list[int]:
+        """Close resolved cases not reopened within `older_than_days`; return their numbers."""
+
+    async def pop_notices(self, operator_id: str | None = None) -> list[Notice]:
+        """Return and mark seen the notices waiting for an operator (or for everyone when None)."""
+
+
+class Outbox(Protocol):
+    """Replies to citizens: stored first, delivered later, never lost or sent twice."""
+
+    async def enqueue(
+        self, case_number: int | None, platform: str, chat_id: str, text: str, author_operator: str | None,
+    ) -> OutboxItem:
+        """Store a reply and its case-log line in one transaction, for delivery by the platform's sender."""
+
+    async def claim_due(
+        self, platforms: tuple[str, ...], *, chat_id: str | None = None, lease: float = 60.0, limit: int = 20,
+    ) -> list[OutboxItem]:
+        """Lease the items due for delivery so no other worker sends them meanwhile."""
+
+    async def mark_delivered(self, item_id: int, platform_message_id: str | None) -> None:
+        """Record a successful delivery."""
+
+    async def mark_retry(self, item_id: int, next_attempt_at: float, error: str) -> None:
+        """Record a failed attempt and when to try again."""
+
+    async def mark_failed(self, item_id: int, error: str) -> None:
+        """Give up on an item for good."""
+
+    async def mark_citizen_blocked(self, case_number: int) -> None:
+        """Record that the citizen blocked the bot, so operators know replies cannot reach them."""
+
+
+class Reports(Protocol):
+    """Figures for /stats and the maintainers' reports."""
+
+    async def report(self, since: float, until: float) -> DayReport:
+        """Return the figures for the period [since, until)."""
+
+
+class CasePosts(Protocol):
+    """Where a case was posted on an operators' platform, so replies there thread to the case."""
+
+    async def add_case_post(self, case_number: int, platform: str, chat_id: str, message_id: str, kind: str) -> None:
+        """Remember a message posted about a case (its card, a forwarded citizen line)."""
+
+    async def case_for_post(self, platform: str, chat_id: str, message_id: str) -> int | None:
+        """Return the case a posted message belongs to, or None."""

@@ -58,7 +58,9 @@ def _convert(node: yaml.Node, loader: yaml.SafeLoader, file: str, problems: list
             key = str(key)
             if key in out:
                 problems.append(Problem(file, key_node.start_mark.line + 1, key, "key appears twice"))
-            out[key] = _convert(value_node, loader, file, problems)
+            value = _convert(value_node, loader, file, problems)
+            value.line = key_node.start_mark.line + 1  # report a field at its key's line
+            out[key] = value
         return Node(out, line)
     if isinstance(node, yaml.SequenceNode):
         return Node([_convert(item, loader, file, problems) for item in node.value], line)

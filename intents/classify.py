@@ -11,6 +11,7 @@ from frontdesk.yamlfile import DataFileError, Node, Problem, read_yaml
 from intents.normalize import normalize
 
 INTENT_ORDER = ("urgent", "complaint", "human", "greeting", "thanks", "goodbye")
+RULE_FIELDS = {*LANGUAGES, "priority", "category", "whole_message", "unless"}
 WHOLE_MESSAGE_SLACK = 4  # characters (zh) or words (en) a whole-message intent may leave over
 _FILLER = re.compile(r"(请问|麻烦|一下|啊|呀|吧|呢|哦|哈|嗯|的|了|非常|十分|很|您|你们|大家|\s)+")
 
@@ -129,6 +130,9 @@ def load_intents(path: str | Path) -> IntentClassifier:
             problems.append(Problem(file, node.line, f"intents.{name}", f"unknown intent (use {known})"))
             continue
         fields = node.value if isinstance(node.value, dict) else {}
+        for key, value in fields.items():
+            if key not in RULE_FIELDS:
+                problems.append(Problem(file, value.line, f"intents.{name}.{key}", "unknown field or language key"))
         phrases = _phrases(Node({k: v for k, v in fields.items() if k in LANGUAGES}, node.line), file,
                            f"intents.{name}", problems)
         if not any(phrases.values()):

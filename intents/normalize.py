@@ -77,7 +77,9 @@ def _phrases(node: Node | None, file: str, where: str, problems: list[Problem]) 
         return []
     result = []
     for i, item in enumerate(node.value):
-        if isinstance(item.value, (dict, list)) or item.value is None or not normalize(str(item.value)):
+        if isinstance(item.value, bool):
+            problems.append(Problem(file, item.line, f"{where}[{i}]", "YAML reads this as true/false: quote it"))
+        elif isinstance(item.value, (dict, list)) or item.value is None or not normalize(str(item.value)):
             problems.append(Problem(file, item.line, f"{where}[{i}]", "must be a non-empty word or phrase"))
         else:
             result.append(normalize(str(item.value)))
