@@ -137,6 +137,24 @@ class HandoverItem:
 
 
 @dataclass(frozen=True)
+class Interaction:
+    """One citizen question and what the desk decided, as the reports and gap mining read it."""
+
+    id: int
+    at: float
+    platform: str
+    user_id: str
+    language: str
+    text: str
+    decision: str
+    intent: str | None
+    entry_id: str | None
+    score: float | None
+    case_number: int | None
+    helpful: bool | None
+
+
+@dataclass(frozen=True)
 class DayReport:
     """Figures for a period (a day, usually) for /stats and the daily report."""
 
@@ -260,6 +278,9 @@ class CaseStore(Protocol):
     ) -> Case:
         """Mark a claimed case resolved."""
 
+    async def add_note(self, case_number: int, operator_id: str, text: str) -> CaseMessage:
+        """Add an internal note (never shown to the citizen) to any case."""
+
     async def messages(self, case_number: int) -> list[CaseMessage]:
         """Return a case's log in order."""
 
@@ -320,12 +341,18 @@ class Outbox(Protocol):
     async def mark_citizen_blocked(self, case_number: int) -> None:
         """Record that the citizen blocked the bot, so operators know replies cannot reach them."""
 
+    async def outbox_items(self, case_number: int) -> list[OutboxItem]:
+        """Return a case's outbox items in order, whatever their state."""
+
 
 class Reports(Protocol):
     """Figures for /stats and the maintainers' reports."""
 
     async def report(self, since: float, until: float) -> DayReport:
         """Return the figures for the period [since, until)."""
+
+    async def interactions(self, since: float, until: float) -> list[Interaction]:
+        """Return the questions logged in [since, until), oldest first (for gap mining and daily reports)."""
 
 
 class CasePosts(Protocol):

@@ -56,11 +56,12 @@ class Desk:
             return chosen
         fallback = message.language_hint or message.citizen.language or "zh"
         fallback = fallback if fallback in ("zh", "en") else "zh"
-        return detect_language(message.text, fallback) if message.text else fallback
+        text = message.text.strip()
+        return detect_language(text, fallback) if text and not text.startswith("/") else fallback
 
     @staticmethod
-    def _say(kb: Knowledge, key: str, lang: str, kind: str = "info", **fields) -> OutgoingMessage:
-        return OutgoingMessage(text=kb.phrases.say(key, lang, **fields), kind=kind, language=lang)
+    def _say(kb: Knowledge, key: str, lang: str, message_kind: str = "info", **fields) -> OutgoingMessage:
+        return OutgoingMessage(text=kb.phrases.say(key, lang, **fields), kind=message_kind, language=lang)
 
     async def _on_question(
         self, message: IncomingMessage, text: str, kb: Knowledge, lang: str,

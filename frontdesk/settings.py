@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 class MatchingSettings:
     """Thresholds that turn a match score into answer / suggest / handoff."""
 
-    answer: float = 70.0
-    suggest: float = 45.0
+    answer: float = 45.0
+    suggest: float = 25.0
     max_suggestions: int = 3
 
 
@@ -54,6 +54,8 @@ class Settings:
     departments: dict[str, str] = field(default_factory=dict)
     hotline_phone: str = "12345"
     hotline_hours: str = "08:00-22:00"
+    operator_language: str = "zh"
+    timezone: str = "Asia/Shanghai"
     telegram_token: str | None = None
     telegram_base_url: str | None = None
     operator_chat_id: str | None = None
@@ -70,6 +72,15 @@ def _number(node: Node | None, default: float, file: str, where: str, problems: 
         problems.append(Problem(file, node.line, where, f"must be a number, got {node.value!r}"))
         return default
     return float(node.value)
+
+
+def _choice(node: Node | None, allowed: tuple[str, ...], default: str, file: str, problems: list[Problem]) -> str:
+    if node is None:
+        return default
+    if node.value not in allowed:
+        problems.append(Problem(file, node.line, "operator_language", f"must be one of {', '.join(allowed)}"))
+        return default
+    return str(node.value)
 
 
 def _section(top: dict, name: str) -> dict:
@@ -89,8 +100,8 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
         top = root.value if isinstance(root.value, dict) else {}
     m = _section(top, "matching")
     matching = MatchingSettings(
-        answer=_number(m.get("answer"), 70.0, file, "matching.answer", problems),
-        suggest=_number(m.get("suggest"), 45.0, file, "matching.suggest", problems),
+        answer=_number(m.get("answer"), MatchingSettings.answer, file, "matching.answer", problems),
+        suggest=_number(m.get("suggest"), MatchingSettings.suggest, file, "matching.suggest", problems),
         max_suggestions=int(_number(m.get("max_suggestions"), 3, file, "matching.max_suggestions", problems)),
     )
     if matching.suggest > matching.answer:
@@ -139,6 +150,8 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
         departments=departments,
         hotline_phone=str(hotline["phone"].value) if "phone" in hotline else defaults.hotline_phone,
         hotline_hours=str(hotline["hours"].value) if "hours" in hotline else defaults.hotline_hours,
+        operator_language=_choice(top.get("operator_language"), ("zh", "en"), "zh", file, problems),
+        timezone=str(top["timezone"].value) if "timezone" in top else defaults.timezone,
         telegram_token=environ.get("TELEGRAM_BOT_TOKEN") or None,
         telegram_base_url=environ.get("TELEGRAM_API_BASE_URL") or None,
         operator_chat_id=environ.get("OPERATOR_CHAT_ID") or None,

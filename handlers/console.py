@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from typing import TextIO
 
 from frontdesk.desk import Desk
 from frontdesk.model import Choice, Citizen, IncomingMessage, OutgoingMessage
+
+log = logging.getLogger(__name__)
 
 PLATFORM = "console"
 POLL_SECONDS = 0.5
@@ -52,7 +55,13 @@ class CitizenConsole:
         message = to_incoming(line, self.citizen, self.choices, self.language, self.seq)
         if not message.text and not message.choice:
             return
-        replies = await self.desk.handle(message)
+        try:
+            replies = await self.desk.handle(message)
+        except Exception as exc:  # never let one message end the conversation
+            log.error("desk failed on a console message: %s", type(exc).__name__)
+            lang = self.language or "zh"
+            self.show(self.desk.knowledge.current.phrases.say("error_apology", lang))
+            return
         offered = [c for reply in replies for c in reply.choices]
         if offered or replies:
             self.choices = offered

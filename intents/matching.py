@@ -1,10 +1,27 @@
-"""Match a citizen's question to FAQ entries: scored candidates, and the answer / suggest / handoff decision."""
+"""Match a citizen's question to FAQ entries: scored candidates, and the answer / suggest / handoff decision.
+
+How a score is made (a fixed function, the same on any FAQ, so the thresholds in settings.yaml need no tuning):
+a text becomes terms: words (jieba for Chinese with the FAQ's own terms in its dictionary, Porter stems for
+English, FAQ synonyms made canonical, fillers and stop words dropped) plus one term per kind of ask (how, cost,
+where, when ... from intents/lexicon.yaml). Every term weighs its rarity across the FAQ's entries (IDF); a kind
+of ask weighs at least as a word used by 2% of entries, however common it is. For a query and one variant
+
+    covered(query)   = weight of the query's terms the variant's ENTRY knows / weight of all the query's terms
+                       (an entry knows its variants' and keywords' terms fully, its answer's words at 0.3)
+    covered(variant) = weight of the variant's terms the query has / weight of all the variant's terms
+    similarity       = covered(query) ** 1.0 * covered(variant) ** 0.3
+
+The same similarity is computed on character grams (Chinese bigrams and single characters, English
+trigrams, and the kinds of ask), the fallback for unknown words and typos (合酸 ~ 核酸), and the two are
+averaged. score = 100 * similarity; an entry takes its best variant's score. Each constant was measured on the
+shipped FAQ and on covid-qa-en (benchmarks/README.md); the decision adds a margin over the runner-up.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -13,21 +30,19 @@ from frontdesk.settings import MatchingSettings
 from intents.normalize import Lexicon, Synonyms, default_lexicon, is_cjk, normalize, strip_fillers
 from intents.segment import Segmenter, char_grams, stem
 
-ASK_PREFIX = "?"           # ask-kind terms are written "?how", "?cost" ...
-ANSWER_MARGIN = 0.0        # points the best entry must lead the runner-up by to be answered directly
-MAX_ASK_TOKENS = 4         # longest ask phrase, in words
+ASK_PREFIX = "?"           # a kind-of-ask term is written "?how", "?cost" ...
+ANSWER_MARGIN = 8.0        # points the best entry must lead the runner-up by to be answered directly
 
 
-@dataclass
+@dataclass(frozen=True)
 class Tuning:
-    """Knobs of the scoring function (fixed; exposed for the benchmark and for measurements)."""
+    """The fixed constants of the scoring function, in one place for the benchmark and for measurements."""
 
-    query_power: float = 1.0      # exponent on the share of the query's weight the variant covers
-    variant_power: float = 0.5    # exponent on the share of the variant's weight the query covers
-    gram_factor: float = 0.9      # how much a character-bigram match may count against a word match
-    ask_weight: float = 1.0       # weight of a kind-of-ask term, relative to the median word weight
-    unknown_df: float = 1.0       # document frequency assumed for a query word the FAQ never uses
-    english_grams: bool = True    # character trigrams of English words as the fallback channel
+    query_power: float = 1.0      # exponent on the share of the query's weight the entry covers
+    variant_power: float = 0.3    # exponent on the share of the variant's weight the query covers
+    answer_credit: float = 0.3    # credit for a query word found only in the entry's answer
+    ask_share: float = 0.02       # a kind-of-ask term weighs at least as a word used by this share of entries
+    other_ask: float = 0.8        # factor when the query asks a kind of thing its entry never answers
 
 
 @dataclass(frozen=True)
@@ -51,105 +66,151 @@ class MatchDecision:
 
 
 @dataclass(frozen=True)
-class Analysis:
-    """A text as the matcher sees it: weighted words (with kinds of ask) and character grams."""
+class Terms:
+    """A text as the matcher sees it: words (with kinds of ask) and character grams, each once, in order."""
 
     words: tuple[str, ...]
     grams: tuple[str, ...]
 
 
 class Analyzer:
-    """Turns text into matching terms: normalise, drop fillers, apply synonyms, segment, stem, find the ask."""
+    """Turns text into matching terms: normalise, apply synonyms, drop fillers, segment, stem, find the ask."""
 
-    def __init__(self, synonyms: Synonyms, words: Iterable[str] = (), lexicon: Lexicon | None = None,
-                 tuning: Tuning | None = None):
+    def __init__(self, synonyms: Synonyms, new_words: Iterable[str] = (), lexicon: Lexicon | None = None):
         self.lexicon = lexicon or default_lexicon()
         self.synonyms = synonyms
-        self.tuning = tuning or Tuning()
-        self.segmenter = Segmenter(set(words) | synonyms.terms())
+        self.segmenter = Segmenter(synonyms.terms(), new_words)
 
     def prepare(self, text: str) -> str:
-        """Return text normalised, without fillers, with FAQ synonyms made canonical."""
-        return self.synonyms.apply(strip_fillers(normalize(text), self.lexicon))
+        """Return text normalised, with FAQ synonyms made canonical and without fillers."""
+        return strip_fillers(self.synonyms.apply(normalize(text)), self.lexicon)
 
-    def analyze(self, text: str) -> Analysis:
-        """Return the words and character grams of text."""
-        prepared = self.prepare(text)
-        tokens = self.segmenter.words(prepared)
-        words: list[str] = []
+    def terms(self, text: str) -> Terms:
+        """Return the words and character grams of text (kinds of ask count in both)."""
+        tokens = self.segmenter.words(self.prepare(text))
         kind_of = self.lexicon.ask_kind_of
+        prefixes = self.lexicon.ask_prefixes
         stop = self.lexicon.stop_words
+        words: list[str] = []
+        grams: list[str] = []
+        run = ""  # consecutive Chinese content words, for bigrams across word boundaries (typos split words)
         i = 0
         while i < len(tokens):
-            for j in range(min(len(tokens), i + MAX_ASK_TOKENS), i, -1):
-                kind = kind_of.get("".join(tokens[i:j]) if is_cjk(tokens[i]) else " ".join(tokens[i:j]))
-                if kind:
-                    words.append(ASK_PREFIX + kind)
-                    i = j
+            token = tokens[i]
+            chinese = is_cjk(token[0])
+            kind, end, phrase = None, i, ""
+            for j in range(i, len(tokens)):  # the longest ask phrase starting here, aligned to words
+                phrase = phrase + tokens[j] if chinese or not phrase else f"{phrase} {tokens[j]}"
+                if phrase not in prefixes:
                     break
+                if phrase in kind_of:
+                    kind, end = kind_of[phrase], j + 1
+            if kind is not None:
+                words.append(ASK_PREFIX + kind)
+                grams.append(ASK_PREFIX + kind)
+                grams.extend(char_grams(run))
+                run = ""
+                i = end
+                continue
+            i += 1
+            if token in stop:
+                grams.extend(char_grams(run))
+                run = ""
+            elif chinese:
+                words.append(token)
+                run += token
             else:
-                token = tokens[i]
-                i += 1
-                if token in stop:
-                    continue
-                words.append(token if is_cjk(token) else stem(token))
-        grams = char_grams(prepared)
-        if self.tuning.english_grams:
-            for word in words:
-                if not is_cjk(word) and not word.startswith(ASK_PREFIX) and not word.isdigit():
+                grams.extend(char_grams(run))
+                run = ""
+                word = stem(token)
+                words.append(word)
+                if word.isalpha():
                     padded = f"<{word}>"
                     grams.extend(padded[k : k + 3] for k in range(len(padded) - 2))
-        return Analysis(tuple(dict.fromkeys(words)), tuple(dict.fromkeys(grams)))
+        grams.extend(char_grams(run))
+        grams.extend(ch for w in words if is_cjk(w[0]) for ch in w)  # single characters: 码黄了 ~ 黄码
+        return Terms(tuple(dict.fromkeys(words)), tuple(dict.fromkeys(grams)))
 
 
-class _Channel:
-    """An inverted index of one kind of term over all variants, with rarity weights."""
+class _Index:
+    """An inverted index of one kind of term: which variants hold it, and how well each entry knows it."""
 
-    def __init__(self, docs: list[tuple[str, ...]], variant_entry: np.ndarray, n_entries: int, unknown_df: float):
+    def __init__(self, docs: list[tuple[str, ...]], owners: np.ndarray, known: list[dict[str, float]]):
+        """Index variant terms `docs` (variant v belongs to entry owners[v]) and per-entry known terms."""
+        n_entries = len(known)
         vocab: dict[str, int] = {}
-        postings: list[list[int]] = []
-        entry_sets: list[set[int]] = []
+        own_v: list[int] = []
+        own_t: list[int] = []
         for v, terms in enumerate(docs):
             for term in terms:
-                tid = vocab.get(term)
-                if tid is None:
-                    tid = vocab[term] = len(postings)
-                    postings.append([])
-                    entry_sets.append(set())
-                postings[tid].append(v)
-                entry_sets[tid].add(int(variant_entry[v]))
+                own_v.append(v)
+                own_t.append(vocab.setdefault(term, len(vocab)))
+        known_e: list[int] = []
+        known_t: list[int] = []
+        known_c: list[float] = []
+        for e, credits in enumerate(known):
+            for term, credit in credits.items():
+                known_e.append(e)
+                known_t.append(vocab.setdefault(term, len(vocab)))
+                known_c.append(credit)
         self.vocab = vocab
         self.n_entries = n_entries
-        self.unknown_weight = self.idf(unknown_df)
-        self.postings = [np.asarray(p, dtype=np.int32) for p in postings]
-        self.weights = np.array([self.idf(len(s)) for s in entry_sets], dtype=np.float64)
-        self.variant_weight = np.array(
-            [sum(self.weights[vocab[t]] for t in terms) for terms in docs], dtype=np.float64,
-        )
         self.n_variants = len(docs)
+        self._own_variants = np.asarray(own_v, dtype=np.int32)
+        self._own_terms = np.asarray(own_t, dtype=np.int32)
+        known_terms = np.asarray(known_t, dtype=np.int32)
+        known_entries = np.asarray(known_e, dtype=np.int32)
+        self.own = _postings(self._own_terms, self._own_variants, len(vocab))
+        self.known = _postings(known_terms, known_entries, len(vocab))
+        self.credit = _postings(known_terms, np.asarray(known_c, dtype=np.float64), len(vocab), known_entries)
+        entries_per_term = np.bincount(known_terms, minlength=len(vocab))
+        self.weights = np.log1p(n_entries / np.maximum(entries_per_term, 1)).astype(np.float64)
+        self.variant_weight = self._variant_weights()
 
     def idf(self, df: float) -> float:
-        """Return the rarity weight of a term used by df entries."""
-        return math.log(1.0 + self.n_entries / df)
+        """Return the rarity weight of a term used by df entries (a term no entry uses counts as used by one)."""
+        return math.log1p(self.n_entries / max(df, 1.0))
 
-    def weight(self, term: str) -> float:
-        """Return the weight of a term, the unknown-term weight when the FAQ never uses it."""
+    def floor(self, prefix: str, least: float) -> None:
+        """Raise the weight of every term starting with prefix to at least `least`."""
+        for term, tid in self.vocab.items():
+            if term.startswith(prefix):
+                self.weights[tid] = max(self.weights[tid], least)
+        self.variant_weight = self._variant_weights()
+
+    def _variant_weights(self) -> np.ndarray:
+        return np.bincount(self._own_variants, self.weights[self._own_terms], minlength=self.n_variants)
+
+    def weight(self, term: str, unknown: float) -> float:
+        """Return the weight of a term; `unknown` for a term the FAQ never uses."""
         tid = self.vocab.get(term)
-        return self.unknown_weight if tid is None else float(self.weights[tid])
+        return unknown if tid is None else float(self.weights[tid])
 
-    def overlap(self, terms: Iterable[str], weights: dict[str, float]) -> np.ndarray:
-        """Return, per variant, the summed weight of the given terms it contains."""
-        idx = []
-        vals = []
+    def similarity(self, terms: tuple[str, ...], weights: dict[str, float], owners: np.ndarray,
+                   tuning: Tuning) -> np.ndarray:
+        """Return, per variant, how well its entry covers the query and the query covers the variant (0-1)."""
+        total = sum(weights.values())
+        if total <= 0:
+            return np.zeros(self.n_variants)
+        own_idx, own_val, known_idx, known_val = [], [], [], []
         for term in terms:
             tid = self.vocab.get(term)
-            if tid is not None:
-                post = self.postings[tid]
-                idx.append(post)
-                vals.append(np.full(len(post), weights[term]))
-        if not idx:
+            if tid is None:
+                continue
+            w = weights[term]
+            own_idx.append(self.own[tid])
+            own_val.append(np.full(len(self.own[tid]), w))
+            known_idx.append(self.known[tid])
+            known_val.append(self.credit[tid] * w)
+        if not own_idx:
             return np.zeros(self.n_variants)
-        return np.bincount(np.concatenate(idx), weights=np.concatenate(vals), minlength=self.n_variants)
+        shared = np.bincount(np.concatenate(own_idx), np.concatenate(own_val), minlength=self.n_variants)
+        shared = shared.astype(np.float64, copy=False)  # an empty bincount comes back as integers
+        covered = np.bincount(np.concatenate(known_idx), np.concatenate(known_val), minlength=self.n_entries)
+        query_share = np.minimum(covered[owners] / total, 1.0)
+        variant_share = np.divide(shared, self.variant_weight, out=np.zeros_like(shared),
+                                  where=self.variant_weight > 0)
+        return query_share ** tuning.query_power * variant_share ** tuning.variant_power
 
 
 class FaqMatcher:
@@ -157,86 +218,107 @@ class FaqMatcher:
 
     def __init__(self, faq: Faq, lexicon: Lexicon | None = None, tuning: Tuning | None = None):
         self.faq = faq
-        self.tuning = tuning or Tuning()
-        keywords = {normalize(k) for e in faq.entries for k in e.keywords}
-        self.analyzer = Analyzer(Synonyms(faq.synonyms), keywords, lexicon, self.tuning)
-        self.entry_ids: list[str] = []
-        questions: list[str] = []
+        self.tuning = tuning = tuning or Tuning()
+        keywords = [tuple(normalize(k) for k in e.keywords) for e in faq.entries]
+        new_words = {k for ks in keywords for k in ks if is_cjk(k)}
+        self.analyzer = Analyzer(Synonyms(faq.synonyms), new_words, lexicon)
+        self.entry_ids = [e.id for e in faq.entries]
+        self.questions: list[str] = []
         owners: list[int] = []
         for number, entry in enumerate(faq.entries):
-            self.entry_ids.append(entry.id)
             for question in entry.questions:
-                questions.append(question)
+                self.questions.append(question)
                 owners.append(number)
-        self.questions = questions
         self.variant_entry = np.asarray(owners, dtype=np.int32)
-        analyses = [self.analyzer.analyze(q) for q in questions]
-        self.analyses = analyses
+        self.max_variants = max((len(e.questions) for e in faq.entries), default=1)
+        self.variant_terms = [self.analyzer.terms(q) for q in self.questions]
+        # What each entry knows: its answers' words (partial credit), then its keywords and every variant's terms.
+        known_words: list[dict[str, float]] = [{} for _ in faq.entries]
+        known_grams: list[dict[str, float]] = [{} for _ in faq.entries]
+        seen: dict[str, tuple[str, ...]] = {}
+        if tuning.answer_credit > 0:
+            for e, entry in enumerate(faq.entries):
+                for text in entry.answers.values():
+                    known_words[e].update(dict.fromkeys(self._plain_words(text, seen), tuning.answer_credit))
+        for e, ks in enumerate(keywords):
+            for keyword in ks:
+                known_words[e].update(dict.fromkeys(self._plain_words(keyword, seen), 1.0))
+        for v, terms in enumerate(self.variant_terms):
+            known_words[owners[v]].update(dict.fromkeys(terms.words, 1.0))
+            known_grams[owners[v]].update(dict.fromkeys(terms.grams, 1.0))
+        self.words = _Index([t.words for t in self.variant_terms], self.variant_entry, known_words)
+        self.grams = _Index([t.grams for t in self.variant_terms], self.variant_entry, known_grams)
         n = max(len(faq.entries), 1)
-        self.words = _Channel([a.words for a in analyses], self.variant_entry, n, self.tuning.unknown_df)
-        self.grams = _Channel([a.grams for a in analyses], self.variant_entry, n, self.tuning.unknown_df)
-        content = [w for t, w in zip(self.words.vocab, self.words.weights, strict=True) if not t.startswith(ASK_PREFIX)]
-        self.ask_weight = self.tuning.ask_weight * (float(np.median(content)) if content else 1.0)
-        if self.tuning.ask_weight > 0:
-            for term, tid in self.words.vocab.items():
-                if term.startswith(ASK_PREFIX):
-                    self.words.weights[tid] = max(self.words.weights[tid], self.ask_weight)
-            self.words.variant_weight = np.array(
-                [sum(self.words.weights[self.words.vocab[t]] for t in a.words) for a in analyses], dtype=np.float64,
-            )
+        self.ask_weight = self.words.idf(tuning.ask_share * n)
+        kinds = {kind: 1 << i for i, kind in enumerate(sorted(self.analyzer.lexicon.ask_kinds))}
+        self.ask_bits = {ASK_PREFIX + kind: bit for kind, bit in kinds.items()}
+        entry_asks = np.zeros(len(faq.entries), dtype=np.int64)
+        for v, terms in enumerate(self.variant_terms):
+            entry_asks[owners[v]] |= sum(self.ask_bits.get(t, 0) for t in terms.words if t.startswith(ASK_PREFIX))
+        self.variant_asks = entry_asks[self.variant_entry]
+        self.unknown_weight = self.words.idf(1.0)  # a word no entry uses weighs as much as the rarest
+        self.words.floor(ASK_PREFIX, self.ask_weight)
+
+    def _plain_words(self, text: str, seen: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+        """Return the words of a keyword or answer (no kinds of ask), analysing each distinct text once."""
+        if text not in seen:
+            seen[text] = tuple(t for t in self.analyzer.terms(text).words if not t.startswith(ASK_PREFIX))
+        return seen[text]
 
     def _word_weight(self, term: str) -> float:
-        if term.startswith(ASK_PREFIX) and term not in self.words.vocab:
-            return self.ask_weight
-        return self.words.weight(term)
+        if term.startswith(ASK_PREFIX):
+            return max(self.words.weight(term, 0.0), self.ask_weight)
+        return self.words.weight(term, self.unknown_weight)
 
-    def _similarity(self, channel: _Channel, terms: tuple[str, ...], weights: dict[str, float]) -> np.ndarray:
-        total = sum(weights.values())
-        if total <= 0:
-            return np.zeros(channel.n_variants)
-        shared = channel.overlap(terms, weights)
-        query_share = shared / total
-        variant_share = np.divide(shared, channel.variant_weight, out=np.zeros_like(shared),
-                                  where=channel.variant_weight > 0)
-        return query_share ** self.tuning.query_power * variant_share ** self.tuning.variant_power
+    def _gram_weight(self, term: str) -> float:
+        return self.grams.weight(term, self.unknown_weight)
+
+    def _scores(self, query: Terms) -> np.ndarray:
+        word_weights = {t: self._word_weight(t) for t in query.words}
+        gram_weights = {t: self._gram_weight(t) for t in query.grams}
+        words = self.words.similarity(query.words, word_weights, self.variant_entry, self.tuning)
+        grams = self.grams.similarity(query.grams, gram_weights, self.variant_entry, self.tuning)
+        similarity = (words + grams) / 2.0
+        asks = sum(self.ask_bits.get(t, 0) for t in set(query.words) if t.startswith(ASK_PREFIX))
+        if asks and self.tuning.other_ask != 1.0:
+            other = (self.variant_asks != 0) & ((self.variant_asks & asks) == 0)
+            similarity = np.where(other, similarity * self.tuning.other_ask, similarity)
+        return 100.0 * similarity
 
     def variant_scores(self, text: str) -> np.ndarray:
-        """Return the 0-100 score of every variant for text."""
-        analysis = self.analyzer.analyze(text)
-        word_weights = {t: self._word_weight(t) for t in analysis.words}
-        gram_weights = {t: self.grams.weight(t) for t in analysis.grams}
-        words = self._similarity(self.words, analysis.words, word_weights)
-        grams = self._similarity(self.grams, analysis.grams, gram_weights)
-        return 100.0 * np.maximum(words, self.tuning.gram_factor * grams)
+        """Return the 0-100 score of every question variant for text."""
+        return self._scores(self.analyzer.terms(text))
 
     def rank(self, text: str, limit: int = 5) -> list[Candidate]:
         """Return up to `limit` entries that share anything with text, best first, one per entry."""
-        scores = self.variant_scores(text)
+        query = self.analyzer.terms(text)
+        scores = self._scores(query)
         hits = np.flatnonzero(scores > 0)
         if len(hits) == 0 or limit <= 0:
             return []
-        order = hits[np.argsort(-scores[hits], kind="stable")]
-        analysis = self.analyzer.analyze(text)
+        keep = min(len(hits), limit * self.max_variants)  # enough variants to hold `limit` distinct entries
+        if keep < len(hits):
+            hits = hits[np.argpartition(-scores[hits], keep - 1)[:keep]]
+        order = hits[np.lexsort((hits, -scores[hits]))]  # best first; ties in FAQ order
         result: list[Candidate] = []
         seen: set[int] = set()
         for v in order:
             entry = int(self.variant_entry[v])
-            if entry in seen:
-                continue
-            seen.add(entry)
-            result.append(self._candidate(int(v), float(scores[v]), analysis))
-            if len(result) >= limit:
-                break
+            if entry not in seen:
+                seen.add(entry)
+                result.append(self._candidate(int(v), float(scores[v]), query))
+                if len(result) >= limit:
+                    break
         return result
 
-    def _candidate(self, variant: int, score: float, query: Analysis) -> Candidate:
-        mine = self.analyses[variant]
-        own = set(mine.words)
+    def _candidate(self, variant: int, score: float, query: Terms) -> Candidate:
+        own = set(self.variant_terms[variant].words)
         asked = set(query.words)
+        important = 0.5 * self.ask_weight
         matched = tuple(t for t in query.words if t in own)
-        important = 0.5 * self.words.unknown_weight
-        missing = tuple(t for t in query.words if t not in own and self._word_weight(t) >= important * 0.5)
-        unasked = tuple(t for t in mine.words if t not in asked and self._word_weight(t) >= important * 0.5)
+        missing = tuple(t for t in query.words if t not in own and self._word_weight(t) >= important)
+        unasked = tuple(t for t in self.variant_terms[variant].words
+                        if t not in asked and self._word_weight(t) >= important)
         return Candidate(
             entry_id=self.entry_ids[self.variant_entry[variant]],
             score=round(score, 1),
@@ -260,6 +342,14 @@ class FaqMatcher:
         return lines or [f"no FAQ entry shares a word with {text!r}"]
 
 
+def _postings(terms: np.ndarray, values: np.ndarray, size: int, by: np.ndarray | None = None) -> list[np.ndarray]:
+    """Return, per term id, the values paired with it, ordered by `by` (default: the values)."""
+    order = np.lexsort((values if by is None else by, terms))
+    bounds = np.searchsorted(terms[order], np.arange(size + 1))
+    ordered = values[order]
+    return [ordered[bounds[t] : bounds[t + 1]] for t in range(size)]
+
+
 def decide(candidates: list[Candidate], settings: MatchingSettings) -> MatchDecision:
     """Answer, suggest or hand off, from ranked candidates and the named thresholds."""
     margin = getattr(settings, "margin", ANSWER_MARGIN)
@@ -273,6 +363,3 @@ def decide(candidates: list[Candidate], settings: MatchingSettings) -> MatchDeci
         choices = [c for c in candidates[: settings.max_suggestions] if c.score >= settings.suggest]
         return MatchDecision("suggest", tuple(choices))
     return MatchDecision("handoff", tuple(candidates[: settings.max_suggestions]))
-
-
-__all__ = ["Analysis", "Analyzer", "Candidate", "FaqMatcher", "MatchDecision", "Tuning", "decide", "field"]

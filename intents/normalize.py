@@ -17,6 +17,7 @@ LEXICON_PATH = Path(__file__).resolve().parent / "lexicon.yaml"
 
 _PUNCT = re.compile(r"[^\w\s]|_", re.UNICODE)
 _SPACE = re.compile(r"\s+")
+_LATIN = r"[0-9a-z\u00c0-\u024f]"  # a letter or digit of an alphabetic word (Chinese next to it is a boundary)
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Sentence-final particles: dropped only at the end of a clause, so 吗啡 or 呢绒 stay whole.
 _PARTICLES = re.compile(r"(?:吗|呢|啊|呀|吧|哦|哈|嘛|啦|呐|噢|哇)+(?=\s|$)")
@@ -36,12 +37,38 @@ def is_cjk(text: str) -> bool:
     return _CJK.search(text) is not None
 
 
+def _trie_regex(phrases: list[str]) -> str:
+    """Return a regex matching any of the phrases, longest first, shaped as a trie so it stays fast."""
+    trie: dict = {}
+    for phrase in phrases:
+        node = trie
+        for ch in phrase:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body
+
+    return build(trie)
+
+
 def phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
     """Compile phrases into one regex, longest first; Chinese phrases match anywhere, others as whole words."""
-    unique = sorted({p for p in phrases if p}, key=lambda p: (-len(p), p))
+    unique = sorted({p for p in phrases if p})
     if not unique:
         return None
-    parts = [re.escape(p) if is_cjk(p) else rf"(?<![^\W_]){re.escape(p)}(?![^\W_])" for p in unique]
+    cjk = [p for p in unique if is_cjk(p)]
+    other = [p for p in unique if not is_cjk(p)]
+    parts = []
+    if cjk:
+        parts.append(_trie_regex(cjk))
+    if other:
+        parts.append(rf"(?<!{_LATIN})(?:{_trie_regex(other)})(?!{_LATIN})")
     return re.compile("|".join(parts))
 
 
@@ -62,6 +89,11 @@ class Lexicon:
     def ask_pattern(self) -> re.Pattern[str] | None:
         """Return the regex that finds ask phrases, longest first."""
         return phrase_pattern(p for phrases in self.ask_kinds.values() for p in phrases)
+
+    @functools.cached_property
+    def ask_prefixes(self) -> frozenset[str]:
+        """Return every prefix of every ask phrase, to stop looking early."""
+        return frozenset(p[:k] for phrases in self.ask_kinds.values() for p in phrases for k in range(1, len(p) + 1))
 
     @functools.cached_property
     def ask_kind_of(self) -> dict[str, str]:

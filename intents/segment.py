@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -12,7 +13,7 @@ import jieba
 _base_lock = threading.Lock()
 _base_dictionary: tuple[dict[str, int], int] | None = None
 
-_TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[^\W_]+")
+_TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
@@ -27,33 +28,109 @@ def _base() -> tuple[dict[str, int], int]:
         return _base_dictionary
 
 
-def stem(word: str) -> str:
-    """Return a light English stem: plurals, -ing, -ed, -ly and similar endings removed."""
-    if len(word) <= 3 or not word.isascii() or not word.isalpha():
-        return word
-    for suffix, keep in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= keep:
-            word = word[: len(word) - len(suffix)]
-            break
-    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
-        word = word[:-1]
-    if len(word) > 3 and word.endswith("e"):
-        word = word[:-1]
+_VOWELS = frozenset("aeiou")
+
+
+def _consonant(word: str, i: int) -> bool:
+    ch = word[i]
+    if ch in _VOWELS:
+        return False
+    if ch == "y":
+        return i == 0 or not _consonant(word, i - 1)
+    return True
+
+
+def _measure(stem: str) -> int:
+    """Count the vowel-consonant sequences (Porter's m) in stem."""
+    pattern = "".join("c" if _consonant(stem, i) else "v" for i in range(len(stem)))
+    return pattern.count("vc")
+
+
+def _has_vowel(stem: str) -> bool:
+    return any(not _consonant(stem, i) for i in range(len(stem)))
+
+
+def _double_consonant(word: str) -> bool:
+    return len(word) >= 2 and word[-1] == word[-2] and _consonant(word, len(word) - 1)
+
+
+def _cvc(word: str) -> bool:
+    return (len(word) >= 3 and _consonant(word, len(word) - 3) and not _consonant(word, len(word) - 2)
+            and _consonant(word, len(word) - 1) and word[-1] not in "wxy")
+
+
+def _replace(word: str, rules: tuple[tuple[str, str], ...]) -> str:
+    for suffix, replacement in rules:
+        if word.endswith(suffix):
+            stem = word[: len(word) - len(suffix)]
+            return stem + replacement if _measure(stem) > 0 else word
     return word
 
 
-_SUFFIXES = (
-    ("ational", 3), ("ization", 3), ("fulness", 3), ("iveness", 3), ("ousness", 3),
-    ("ations", 3), ("ation", 3), ("ities", 3), ("ility", 3), ("ments", 3), ("ment", 3), ("ness", 3),
-    ("ings", 3), ("ing", 3), ("ies", 2), ("ied", 2), ("ives", 3), ("ive", 3), ("ers", 3), ("ed", 3),
-    ("ly", 3), ("es", 3), ("s", 3),
+_STEP2 = (
+    ("ational", "ate"), ("tional", "tion"), ("enci", "ence"), ("anci", "ance"), ("izer", "ize"), ("bli", "ble"),
+    ("alli", "al"), ("entli", "ent"), ("eli", "e"), ("ousli", "ous"), ("ization", "ize"), ("ation", "ate"),
+    ("ator", "ate"), ("alism", "al"), ("iveness", "ive"), ("fulness", "ful"), ("ousness", "ous"), ("aliti", "al"),
+    ("iviti", "ive"), ("biliti", "ble"), ("logi", "log"),
 )
+_STEP3 = (("icate", "ic"), ("ative", ""), ("alize", "al"), ("iciti", "ic"), ("ical", "ic"), ("ful", ""), ("ness", ""))
+_STEP4 = (
+    "ement", "ance", "ence", "able", "ible", "ment", "ant", "ent", "ion", "ism", "ate", "iti", "ous", "ive", "ize",
+    "al", "er", "ic", "ou",
+)
+
+
+@functools.lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Return the Porter stem of an English word (spread, spreads, spreading -> spread)."""
+    if len(word) <= 2 or not word.isascii() or not word.isalpha():
+        return word
+    # Step 1a: plurals.
+    if word.endswith(("sses", "ies")):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us")):
+        word = word[:-1]
+    # Step 1b: -eed, -ed, -ing.
+    if word.endswith("eed"):
+        if _measure(word[:-3]) > 0:
+            word = word[:-1]
+    else:
+        for suffix in ("ed", "ing"):
+            if word.endswith(suffix) and _has_vowel(word[: -len(suffix)]):
+                word = word[: -len(suffix)]
+                if word.endswith(("at", "bl", "iz")):
+                    word += "e"
+                elif _double_consonant(word) and word[-1] not in "lsz":
+                    word = word[:-1]
+                elif _measure(word) == 1 and _cvc(word):
+                    word += "e"
+                break
+    # Step 1c: y -> i after a vowel somewhere before it.
+    if word.endswith("y") and _has_vowel(word[:-1]):
+        word = word[:-1] + "i"
+    word = _replace(word, _STEP2)
+    word = _replace(word, _STEP3)
+    # Step 4: drop a suffix when what stays is long enough.
+    for suffix in _STEP4:
+        if word.endswith(suffix):
+            base = word[: -len(suffix)]
+            if _measure(base) > 1 and (suffix != "ion" or base.endswith(("s", "t"))):
+                word = base
+            break
+    # Step 5: final -e and -ll.
+    if word.endswith("e"):
+        base = word[:-1]
+        if _measure(base) > 1 or (_measure(base) == 1 and not _cvc(base)):
+            word = base
+    if _measure(word) > 1 and _double_consonant(word) and word.endswith("l"):
+        word = word[:-1]
+    return word
 
 
 class Segmenter:
     """Word segmentation with a private jieba tokenizer whose dictionary knows the FAQ's own terms."""
 
-    def __init__(self, words: Iterable[str] = ()):
+    def __init__(self, words: Iterable[str] = (), new_words: Iterable[str] = ()):
         freq, total = _base()
         tokenizer = jieba.Tokenizer()
         tokenizer.FREQ = dict(freq)
@@ -62,15 +139,23 @@ class Segmenter:
         self._tokenizer = tokenizer
         for word in sorted(set(words)):
             self.add_word(word)
+        for word in sorted(set(new_words)):
+            if self.is_new(word):
+                self.add_word(word)
 
     def add_word(self, word: str) -> None:
         """Teach the segmenter a Chinese term so it is kept whole."""
         word = word.strip()
         if _CJK_RUN.fullmatch(word) and len(word) > 1:
-            self._tokenizer.add_word(word, freq=max(self._tokenizer.FREQ.get(word, 0), self._suggest(word)))
+            freq = max(self._tokenizer.FREQ.get(word, 0), self._tokenizer.suggest_freq(word, tune=False))
+            self._tokenizer.add_word(word, freq=freq)
 
-    def _suggest(self, word: str) -> int:
-        return self._tokenizer.suggest_freq(word, tune=False)
+    def is_new(self, word: str) -> bool:
+        """Say whether the dictionary would break a Chinese term into single characters somewhere."""
+        if not _CJK_RUN.fullmatch(word) or len(word) < 2:
+            return False
+        pieces = list(self._tokenizer.cut(word, HMM=False))
+        return len(pieces) > 1 and any(len(p) == 1 for p in pieces)
 
     def words(self, text: str) -> list[str]:
         """Return the words of normalised text: Chinese words from the dictionary, English and digits as written."""

@@ -21,16 +21,16 @@ synonyms:
 entries:
   - id: health-code-yellow
     category: 健康码
-    questions: [健康码变黄了怎么办, 为什么我的健康码是黄码, My health code turned yellow, what should I do?]
-    answer: {zh: 黄码请按提示完成三天两检。, en: With a yellow code take two tests in three days.}
+    questions: [健康码变黄了怎么办, 为什么我的健康码是黄码, "My health code turned yellow, what should I do?"]
+    answer: {zh: 黄码请按提示完成三天两检。, en: "With a yellow code take two tests in three days."}
   - id: testing-sites
     category: 核酸检测
-    questions: [核酸检测点在哪里, 附近哪里可以做核酸, Where can I get a PCR test?]
+    questions: [核酸检测点在哪里, 附近哪里可以做核酸, "Where can I get a PCR test?"]
     answer: {zh: 全区共有42个常态化核酸检测点。, en: There are 42 permanent testing sites in the district.}
   - id: fever-clinic
     category: 就医
-    questions: [发热门诊在哪里, 发烧了去哪个医院看, Where is the fever clinic?]
-    answer: {zh: 区人民医院发热门诊24小时开放。, en: The fever clinic at the District People's Hospital is open 24/7.}
+    questions: [发热门诊在哪里, 发烧了去哪个医院看, "Where is the fever clinic?"]
+    answer: {zh: 区人民医院发热门诊24小时开放。, en: "The fever clinic at the District People's Hospital is open 24/7."}
 """
 
 

@@ -68,8 +68,8 @@ def test_urgent_is_urgent_priority_and_complaint_has_category(classifier):
 
 def test_bad_pattern_file_names_line_and_field(tmp_path):
     path = tmp_path / "patterns.yaml"
-    path.write_text("version: 1\nintents:\n  urgent:\n    zh: [发烧]\n  shouting:\n    zh: [啊]\n  human:\n    fr: [x]\n",
-                    encoding="utf-8")
+    text = "version: 1\nintents:\n  urgent:\n    zh: [发烧]\n  shouting:\n    zh: [啊]\n  human:\n    fr: [x]\n"
+    path.write_text(text, encoding="utf-8")
     with pytest.raises(DataFileError) as info:
         load_intents(path)
     text = str(info.value)

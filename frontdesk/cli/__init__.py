@@ -7,9 +7,9 @@ import logging
 import os
 import sys
 
-from frontdesk.cli import ask, console, evaluate, faqcheck
+from frontdesk.cli import ask, console, desk, evaluate, faqcheck, purge, report
 
-COMMANDS = (console, ask, evaluate, faqcheck)
+COMMANDS = (console, desk, ask, evaluate, faqcheck, report, purge)
 
 
 def build_parser() -> argparse.ArgumentParser:

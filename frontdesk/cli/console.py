@@ -10,7 +10,8 @@ import sys
 from frontdesk.cli.common import add_data_options, knowledge_from, settings_from
 from frontdesk.desk import Desk
 from frontdesk.model import Citizen
-from frontdesk.store.sqlite import SqliteStore
+from frontdesk.outbox import console_delivery
+from frontdesk.store import open_store
 from handlers.console import PLATFORM, CitizenConsole, run_console
 
 
@@ -41,11 +42,10 @@ def _login() -> str:
 
 
 async def _chat(settings, knowledge, citizen: Citizen) -> None:
-    store = SqliteStore(settings.db_path)
-    await store.open()
+    store = await open_store(settings)
     try:
         desk = Desk(knowledge, store, settings)
-        console = CitizenConsole(desk, citizen, sys.stdout, deliver=None)
+        console = CitizenConsole(desk, citizen, sys.stdout, deliver=console_delivery(store))
         if sys.stdin.isatty():
             kb = knowledge.current
             console.show(kb.phrases.say("welcome", "zh", hours=settings.hotline_hours, phone=settings.hotline_phone,

@@ -1,0 +1,71 @@
+"""`report [--day DATE | --week | --month] [--out DIR]`: the supervisors' Markdown report with PNG charts."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from frontdesk.cli.common import add_data_options, knowledge_from, settings_from
+
+
+def _day(text: str) -> dt.date:
+    if text in ("today", "yesterday"):
+        return dt.date.today() - dt.timedelta(days=1 if text == "yesterday" else 0)
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD, today or yesterday): {text!r}") from None
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Register the `report` command."""
+    parser = sub.add_parser(
+        "report", help="write a Markdown report with PNG charts for a day, a week or a month",
+        description="Writes DIR/<period>/report.md and its charts: messages per hour, answered vs handed off, "
+        "handoffs by reason and category, time to claim against the limits, forwards to departments, the most "
+        "asked entries, 'not helpful' rates and topics rising against the previous 7 days.",
+    )
+    parser.add_argument("--day", type=_day, help="the (last) day: YYYY-MM-DD, today or yesterday (default)")
+    span = parser.add_mutually_exclusive_group()
+    span.add_argument("--week", action="store_true", help="the 7 days ending on --day")
+    span.add_argument("--month", action="store_true", help="the 30 days ending on --day")
+    parser.add_argument("--out", type=Path, default=Path("reports"), help="folder for the reports (default reports/)")
+    add_data_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Gather the figures and write the report."""
+    import asyncio
+
+    from frontdesk.report import gather, hotline_timezone, period_for, write_report
+    from frontdesk.store import SqliteStore
+
+    settings = settings_from(args)
+    if not Path(settings.db_path).exists():
+        print(f"{settings.db_path}: no database here (use --db or FRONTDESK_DB).", file=sys.stderr)
+        return 2
+    kb = knowledge_from(settings).current
+    tz = hotline_timezone(settings)
+    period = period_for(args.day, 30 if args.month else 7 if args.week else 1, tz)
+
+    async def collect():
+        store = SqliteStore(settings.db_path)
+        await store.open()
+        try:
+            return await gather(store, period, kb.faq, kb.matcher, matching=settings.matching)
+        finally:
+            await store.close()
+
+    data = asyncio.run(collect())
+    path = write_report(data, kb.faq, settings, args.out)
+    charts = sorted(p.name for p in path.parent.glob("*.png"))
+    print(f"{path}: {len(data.questions):,} questions, {len(data.cases):,} cases; charts: {', '.join(charts) or '-'}")
+    from frontdesk.charts import cjk_font
+
+    if cjk_font() is None:
+        print("note: no Chinese font found, so the charts use English labels "
+              "(install one, e.g. apt-get install fonts-wqy-microhei).", file=sys.stderr)
+    return 0

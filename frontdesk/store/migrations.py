@@ -1,0 +1,162 @@
+"""The case store's schema as named, ordered migrations; each is applied once and recorded in the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: a name that sorts in order, and the statements that make it."""
+
+    name: str
+    statements: tuple[str, ...]
+
+
+INITIAL = Migration("0001_initial", (
+    """CREATE TABLE citizens (
+        platform     TEXT NOT NULL,
+        user_id      TEXT NOT NULL,
+        chat_id      TEXT NOT NULL DEFAULT '',
+        display_name TEXT NOT NULL DEFAULT '',
+        language     TEXT,                      -- chosen with /lang; NULL until the citizen picks one
+        updated_at   REAL NOT NULL,
+        PRIMARY KEY (platform, user_id)
+    )""",
+    """CREATE TABLE cases (
+        number           INTEGER PRIMARY KEY AUTOINCREMENT,  -- the human-friendly case number (#12)
+        platform         TEXT NOT NULL,
+        user_id          TEXT NOT NULL,
+        chat_id          TEXT NOT NULL,
+        display_name     TEXT NOT NULL DEFAULT '',
+        citizen_language TEXT,                               -- the language the platform reported
+        language         TEXT NOT NULL,                      -- the language the case is conducted in
+        reason           TEXT NOT NULL,
+        category         TEXT,
+        priority         TEXT NOT NULL CHECK (priority IN ('urgent', 'high', 'normal')),
+        status           TEXT NOT NULL CHECK (status IN ('open', 'claimed', 'resolved', 'cancelled', 'closed')),
+        question         TEXT NOT NULL,
+        operator_id      TEXT,
+        department       TEXT,
+        summary          TEXT,
+        citizen_blocked  INTEGER NOT NULL DEFAULT 0,
+        created_at       REAL NOT NULL,
+        updated_at       REAL NOT NULL,
+        queued_at        REAL NOT NULL,
+        claimed_at       REAL,
+        first_claimed_at REAL,
+        resolved_at      REAL,
+        cancelled_at     REAL,
+        closed_at        REAL,
+        escalated_at     REAL,
+        CHECK (status <> 'claimed' OR operator_id IS NOT NULL)
+    )""",
+    # A citizen has at most one active case: a second handoff racing the first cannot open a twin.
+    "CREATE UNIQUE INDEX cases_one_active ON cases (platform, user_id) WHERE status IN ('open', 'claimed')",
+    "CREATE INDEX cases_status ON cases (status, priority, created_at)",
+    "CREATE INDEX cases_operator ON cases (operator_id, status)",
+    "CREATE INDEX cases_citizen ON cases (platform, user_id, status)",
+    """CREATE TABLE case_messages (
+        id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+        case_number         INTEGER NOT NULL REFERENCES cases (number),
+        author              TEXT NOT NULL CHECK (author IN ('citizen', 'bot', 'operator', 'note', 'system')),
+        text                TEXT NOT NULL,
+        operator_id         TEXT,
+        platform_message_id TEXT,
+        attachment_kind     TEXT,
+        attachment_ref      TEXT,
+        attachment_caption  TEXT,
+        created_at          REAL NOT NULL
+    )""",
+    # A redelivered platform update must not add a second line.
+    """CREATE UNIQUE INDEX case_messages_platform_id ON case_messages (case_number, author, platform_message_id)
+        WHERE platform_message_id IS NOT NULL""",
+    "CREATE INDEX case_messages_case ON case_messages (case_number, id)",
+    """CREATE TABLE case_events (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        case_number INTEGER NOT NULL REFERENCES cases (number),
+        kind        TEXT NOT NULL,
+        actor       TEXT NOT NULL,
+        at          REAL NOT NULL,
+        target      TEXT,
+        detail      TEXT
+    )""",
+    "CREATE INDEX case_events_case ON case_events (case_number, id)",
+    "CREATE INDEX case_events_kind ON case_events (kind, at)",
+    """CREATE TABLE operator_shifts (
+        operator_id TEXT PRIMARY KEY,
+        on_duty     INTEGER NOT NULL,
+        since       REAL NOT NULL
+    )""",
+    """CREATE TABLE notices (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        operator_id TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        case_number INTEGER NOT NULL REFERENCES cases (number),
+        actor       TEXT,
+        detail      TEXT,
+        created_at  REAL NOT NULL,
+        seen_at     REAL
+    )""",
+    "CREATE INDEX notices_unseen ON notices (operator_id, id) WHERE seen_at IS NULL",
+    """CREATE TABLE outbox (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        case_number     INTEGER REFERENCES cases (number),
+        message_id      INTEGER REFERENCES case_messages (id),
+        platform        TEXT NOT NULL,
+        chat_id         TEXT NOT NULL,
+        text            TEXT NOT NULL,
+        author_operator TEXT,
+        status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+        created_at      REAL NOT NULL,
+        delivered_at    REAL
+    )""",
+    "CREATE INDEX outbox_pending ON outbox (status, platform)",
+))
+
+OUTBOX_RETRY = Migration("0002_outbox_retry", (
+    "ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE outbox ADD COLUMN next_attempt_at REAL NOT NULL DEFAULT 0",
+    "ALTER TABLE outbox ADD COLUMN last_error TEXT",
+    "ALTER TABLE outbox ADD COLUMN platform_message_id TEXT",
+    "UPDATE outbox SET next_attempt_at = created_at",
+    "DROP INDEX outbox_pending",
+    # Delivery keeps each chat in order: the worker looks for the oldest pending item per chat.
+    "CREATE INDEX outbox_chat_pending ON outbox (platform, chat_id, id) WHERE status = 'pending'",
+    "CREATE INDEX outbox_case ON outbox (case_number, status)",
+))
+
+INTERACTIONS = Migration("0003_interactions", (
+    """CREATE TABLE interactions (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        at          REAL NOT NULL,
+        platform    TEXT NOT NULL,
+        user_id     TEXT NOT NULL,
+        language    TEXT NOT NULL,
+        text        TEXT NOT NULL,
+        decision    TEXT NOT NULL,                 -- answer | suggest | handoff | greeting ... as the desk decided
+        intent      TEXT,
+        entry_id    TEXT,
+        score       REAL,
+        case_number INTEGER REFERENCES cases (number),
+        helpful     INTEGER,                       -- NULL: no verdict; 1 helpful; 0 not helpful
+        feedback_at REAL
+    )""",
+    "CREATE INDEX interactions_at ON interactions (at)",
+    "CREATE INDEX interactions_entry ON interactions (entry_id, at)",
+))
+
+CASE_POSTS = Migration("0004_case_posts", (
+    """CREATE TABLE case_posts (
+        platform    TEXT NOT NULL,
+        chat_id     TEXT NOT NULL,
+        message_id  TEXT NOT NULL,
+        case_number INTEGER NOT NULL REFERENCES cases (number),
+        kind        TEXT NOT NULL,                 -- card | citizen | reply | escalation ...
+        created_at  REAL NOT NULL,
+        PRIMARY KEY (platform, chat_id, message_id)
+    )""",
+    "CREATE INDEX case_posts_case ON case_posts (case_number)",
+))
+
+MIGRATIONS: tuple[Migration, ...] = (INITIAL, OUTBOX_RETRY, INTERACTIONS, CASE_POSTS)

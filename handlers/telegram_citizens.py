@@ -1,0 +1,216 @@
+"""Citizens on Telegram: private chats (and groups that address the bot) talking to the desk.
+
+One function translates an update into a neutral IncomingMessage (`to_incoming`); `telegram_render.render`
+translates the desk's replies back. Choices arrive as callback queries: each press is acknowledged, the
+keyboard is taken away (showing what was chosen) so it cannot be pressed twice, then the desk answers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+from telegram import Chat, Message, MessageEntity, ReplyParameters, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import ContextTypes, filters
+
+from frontdesk.model import Attachment, Citizen, IncomingMessage, OutgoingMessage
+from handlers.telegram_render import button_label, escape, render
+
+if TYPE_CHECKING:
+    from handlers.telegram_app import Services
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+PRESSES_KEPT = 5_000  # keyboards remembered as pressed, so a double tap is answered only once
+
+
+def language_hint(code: str | None) -> str | None:
+    """Map a Telegram language_code (zh-hans, en-US, ...) to the desk's zh / en, or None."""
+    if not code:
+        return None
+    code = code.lower()
+    if code.startswith("zh"):
+        return "zh"
+    if code.startswith("en"):
+        return "en"
+    return None
+
+
+def _attachment(message: Message) -> Attachment | None:
+    caption = message.caption or ""
+    if message.photo:
+        return Attachment("photo", message.photo[-1].file_id, caption)
+    if message.document:
+        return Attachment("document", message.document.file_id, caption)
+    if message.voice:
+        return Attachment("voice", message.voice.file_id, caption)
+    if message.video:
+        return Attachment("video", message.video.file_id, caption)
+    if message.location:
+        return Attachment("location", f"{message.location.latitude},{message.location.longitude}", caption)
+    if message.sticker:
+        return Attachment("sticker", message.sticker.file_id, caption)
+    if message.audio or message.video_note or message.animation:
+        item = message.audio or message.video_note or message.animation
+        return Attachment("other", item.file_id, caption)
+    return None
+
+
+def _without_mention(text: str, username: str | None) -> str:
+    if username:
+        text = re.sub(rf"@{re.escape(username)}\b", " ", text, flags=re.IGNORECASE)
+    return text.strip()
+
+
+def to_incoming(update: Update, choice: str | None = None) -> IncomingMessage | None:
+    """Translate a citizen's Telegram update into a neutral message; None when there is nothing for the desk."""
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None:
+        return None
+    hint = language_hint(user.language_code)
+    citizen = Citizen(PLATFORM, str(user.id), str(chat.id), user.full_name, hint)
+    query = update.callback_query
+    if query is not None:
+        return IncomingMessage(citizen, choice=choice, message_id=f"cb:{query.id}", language_hint=hint)
+    message = update.effective_message
+    if message is None:
+        return None
+    attachment = _attachment(message)
+    text = message.text or ""
+    if chat.type != Chat.PRIVATE:
+        text = _without_mention(text, message.get_bot().username)
+    return IncomingMessage(citizen, text=text, message_id=f"{chat.id}:{message.message_id}", language_hint=hint,
+                           attachment=attachment)
+
+
+class AddressedToBot(filters.MessageFilter):
+    """Group messages meant for the bot: mentioning it, replying to it, or a command with its @name."""
+
+    def filter(self, message: Message) -> bool:
+        """Say whether the message addresses the bot."""
+        bot = message.get_bot()
+        username = (bot.username or "").lower()
+        reply = message.reply_to_message
+        if reply is not None and reply.from_user is not None and reply.from_user.id == bot.id:
+            return True
+        for entity, value in message.parse_entities([MessageEntity.MENTION, MessageEntity.BOT_COMMAND]).items():
+            value = value.lower()
+            if entity.type == MessageEntity.MENTION and value == f"@{username}":
+                return True
+            if entity.type == MessageEntity.BOT_COMMAND and value.endswith(f"@{username}"):
+                return True
+        return False
+
+
+async def send_replies(bot, chat_id: int, replies: list[OutgoingMessage], codec,
+                       reply_to: int | None = None) -> list[Message]:
+    """Send the desk's replies to a chat, rendered (escaped, split, keyboards); return the sent messages."""
+    sent = []
+    for reply in replies:
+        for part in render(reply, codec):
+            params = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+            sent.append(await bot.send_message(chat_id, part.html, parse_mode=ParseMode.HTML,
+                                               reply_markup=part.markup, reply_parameters=params))
+            reply_to = None  # only the first part answers the citizen's message in a group
+    return sent
+
+
+class CitizenHandlers:
+    """The citizen-facing callbacks; `telegram_app` registers them."""
+
+    def __init__(self, services: Services):
+        self.services = services
+        self._pressed: OrderedDict[tuple[int, int], None] = OrderedDict()
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Hand a citizen's message (text, command or attachment) to the desk and send its replies."""
+        incoming = to_incoming(update)
+        if incoming is None:
+            return
+        services = self.services
+        chat = update.effective_chat
+        in_group = chat.type != Chat.PRIVATE
+        before = await services.store.active_case_for(PLATFORM, incoming.citizen.user_id)
+        try:
+            replies = await services.desk.handle(incoming)
+        finally:  # what the desk stored reaches the operators even when its reply failed
+            await self._show_operators(context.bot, before, incoming, update.effective_message)
+        reply_to = update.effective_message.message_id if in_group else None
+        try:
+            await send_replies(context.bot, chat.id, replies, services.codec, reply_to=reply_to)
+        except Forbidden:
+            log.info("a citizen chat blocked the bot; replies dropped")
+
+    async def _show_operators(self, bot, before, incoming: IncomingMessage, message: Message | None) -> None:
+        """Let the operators' group reflect what this message did to the citizen's case (never raising)."""
+        services = self.services
+        if services.room is None:
+            return
+        try:
+            after = await services.store.active_case_for(PLATFORM, incoming.citizen.user_id)
+            await services.room.citizen_activity(bot, before, after, incoming, message)
+        except Exception as exc:  # the citizen's own reply must not depend on the group
+            log.error("updating the operators' group failed: %s", type(exc).__name__)
+
+    async def on_choice(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Acknowledge a pressed choice, take its keyboard away, and let the desk answer the choice."""
+        services = self.services
+        query = update.callback_query
+        message = query.message if isinstance(query.message, Message) else None
+        if message is not None and message.chat.type != Chat.PRIVATE and not self._presser_asked(query, message):
+            await query.answer(services.phrases.say("choice_not_yours", self._language(update)), show_alert=True)
+            return
+        await query.answer()
+        key = services.codec.decode(query.data or "")
+        if message is not None:
+            pressed = (message.chat.id, message.message_id)
+            if pressed in self._pressed:
+                return
+            self._pressed[pressed] = None
+            while len(self._pressed) > PRESSES_KEPT:
+                self._pressed.popitem(last=False)
+        if key is None:
+            lang = self._language(update)
+            await self._close_keyboard(message, None, lang)
+            await context.bot.send_message(update.effective_chat.id,
+                                           escape(services.phrases.say("choice_expired", lang)),
+                                           parse_mode=ParseMode.HTML)
+            return
+        incoming = to_incoming(update, choice=key)
+        before = await services.store.active_case_for(PLATFORM, incoming.citizen.user_id)
+        try:
+            replies = await services.desk.handle(incoming)
+        finally:
+            await self._show_operators(context.bot, before, incoming, None)
+        lang = replies[0].language if replies else self._language(update)
+        await self._close_keyboard(message, button_label(message.reply_markup if message else None, query.data), lang)
+        await send_replies(context.bot, update.effective_chat.id, replies, services.codec)
+
+    @staticmethod
+    def _presser_asked(query, message: Message) -> bool:
+        asked = message.reply_to_message
+        return asked is None or asked.from_user is None or asked.from_user.id == query.from_user.id
+
+    @staticmethod
+    def _language(update: Update) -> str:
+        user = update.effective_user
+        return language_hint(user.language_code if user else None) or "zh"
+
+    async def _close_keyboard(self, message: Message | None, label: str | None, lang: str) -> None:
+        """Remove the keyboard from a pressed message, adding what was chosen to its text when known."""
+        if message is None:
+            return
+        with contextlib.suppress(BadRequest):  # already edited, or too old to edit: nothing left to press
+            if label and message.text:
+                chosen = self.services.knowledge.current.phrases.say("choice_taken", lang, label=label)
+                await message.edit_text(f"{message.text_html}\n\n<i>{escape(chosen)}</i>", parse_mode=ParseMode.HTML,
+                                        reply_markup=None)
+            else:
+                await message.edit_reply_markup(reply_markup=None)

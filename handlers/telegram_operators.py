@@ -1,0 +1,399 @@
+"""Operators on Telegram: the group at OPERATOR_CHAT_ID, where every case has a card and reads as one thread.
+
+`OperatorRoom` keeps the group showing the truth: it posts a case card when a case opens (pinned when urgent,
+in its own topic when the group is a forum), threads the citizen's later messages under the card, and edits
+the card whenever the case changes. `OperatorHandlers` turns what operators do there into OperatorDesk
+calls: commands go to `OperatorDesk.handle`, the card's buttons to its action methods, and a Telegram reply to
+any message of a case to `OperatorDesk.reply` (delivered to the citizen through the outbox). Only the ids in
+OPERATOR_IDS may act; anyone else is refused and nothing changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReactionTypeEmoji, ReplyParameters, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from frontdesk.cases import ACTIVE_STATUSES, Case
+from frontdesk.model import IncomingMessage
+from frontdesk.operators import localized
+from handlers.telegram_citizens import PLATFORM
+from handlers.telegram_render import MAX_CAPTION, MAX_TEXT, clip, escape, split_text
+
+if TYPE_CHECKING:
+    from handlers.telegram_app import Services
+
+log = logging.getLogger(__name__)
+
+BUTTON_PREFIX = "op:"
+CARD_QUESTION_CHARS = 2500  # the full text stays in the case log (/history); the card must fit 4096
+TOPIC_NAME_CHARS = 128
+CALLBACK_ANSWER_CHARS = 200
+STORED_REACTION = "👍"  # set on an operator's reply once it is stored for delivery
+CASE_COMMANDS = ("take", "reply", "note", "faq", "transfer", "release", "resolve", "history")
+_COMMAND = re.compile(r"^/(\w+)(?:@\S+)?(?:\s+(.*))?$", re.DOTALL)
+_NUMBER = re.compile(r"^#?(\d+)\b")
+_CAPTIONED = ("photo", "document", "voice", "video", "other")
+
+
+@dataclass
+class Card:
+    """A case card this process posted: where it is and what it currently shows."""
+
+    message_id: int
+    thread_id: int | None
+    html: str
+    buttons: tuple[str, ...]
+    pinned: bool = False
+
+
+def _case_number(command_text: str) -> int | None:
+    """Return the case number a typed operator command names, if it names one."""
+    match = _COMMAND.match(command_text.strip())
+    if match is None or not match.group(2):
+        return None
+    number = _NUMBER.match(match.group(2).strip())
+    return int(number.group(1)) if number else None
+
+
+class OperatorRoom:
+    """The operators' group: case cards, case threads and notices, always edited to match the store."""
+
+    def __init__(self, services: Services, chat_id: int, *, forum: bool = False):
+        self.services = services
+        self.chat_id = chat_id
+        self.forum = forum
+        self.cards: dict[int, Card] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    @property
+    def language(self) -> str:
+        """Return the duty team's language."""
+        return self.services.operators.language
+
+    def say(self, key: str, **fields: object) -> str:
+        """Return a Telegram phrase in the duty team's language."""
+        return self.services.phrases.say(key, self.language, **fields)
+
+    def _lock(self, number: int) -> asyncio.Lock:
+        return self._locks.setdefault(number, asyncio.Lock())
+
+    # -- what a card shows ----------------------------------------------------------------------------
+
+    def card_html(self, case: Case) -> str:
+        """Render a case card: number, priority, reason, category, citizen, language, question and state."""
+        ops = self.services.operators
+        label = ops.label(case.number)
+        title = self.say("card_title_urgent" if case.priority == "urgent" else "card_title", case=label)
+        status = ops.say(f"status_{case.status}")
+        if case.status == "claimed" and case.operator_id:
+            status = self.say("card_claimed", status=status, operator=self.operator_name(case.operator_id))
+        body = self.say(
+            "card_body", status=status, priority=self._name("priority", case.priority),
+            reason=self._name("reason", case.reason), category=case.category or self.say("card_no_category"),
+            name=case.citizen.display_name or case.citizen.user_id, lang_name=self._name("language", case.language),
+            question=clip(case.question, CARD_QUESTION_CHARS),
+        )
+        lines = [f"<b>{escape(title)}</b>", escape(body)]
+        if case.department:
+            department = localized(self.services.settings.departments.get(case.department, case.department),
+                                   self.language)
+            lines.append(escape(self.say("card_forwarded", department=department)))
+        if case.status == "open" and case.escalated_at is not None:
+            lines.append(f"<b>{escape(self.say('card_overdue'))}</b>")
+        if case.citizen_blocked:
+            lines.append(f"<b>{escape(self.say('card_blocked'))}</b>")
+        if case.status in ACTIVE_STATUSES:
+            lines.append(f"\n<i>{escape(self.say('card_hint'))}</i>")
+        return "\n".join(lines)
+
+    @staticmethod
+    def card_buttons(case: Case) -> tuple[str, ...]:
+        """Return the actions a card offers in the case's state."""
+        if case.status == "open":
+            return ("take", "resolve")
+        if case.status == "claimed":
+            return ("resolve",)
+        return ()
+
+    def card_markup(self, case: Case, buttons: tuple[str, ...]) -> InlineKeyboardMarkup | None:
+        """Render the card's buttons (接单 / Take, 办结 / Resolve)."""
+        if not buttons:
+            return None
+        return InlineKeyboardMarkup([[
+            InlineKeyboardButton(self.say(f"button_{action}"), callback_data=f"{BUTTON_PREFIX}{action}:{case.number}")
+            for action in buttons
+        ]])
+
+    def operator_name(self, operator_id: str) -> str:
+        """Return an operator's configured name in the team's language, or the id."""
+        operator = self.services.settings.operator(operator_id)
+        return localized(operator.name, self.language) if operator else operator_id
+
+    def _name(self, kind: str, value: str) -> str:
+        key = f"{kind}_{value}"
+        return self.services.operators.say(key) if key in self.services.operators.phrases.phrases else value
+
+    # -- posting and editing ------------------------------------------------------------------------
+
+    async def post_card(self, bot, case: Case) -> Card:
+        """Post a new card for a case (in its own topic when the group is a forum) and remember it."""
+        store = self.services.store
+        thread_id = None
+        if self.forum:
+            try:
+                name = self.say("topic_name", case=self.services.operators.label(case.number),
+                                name=case.citizen.display_name or case.citizen.user_id)
+                topic = await bot.create_forum_topic(self.chat_id, clip(name, TOPIC_NAME_CHARS))
+                thread_id = topic.message_thread_id
+                await store.add_case_post(case.number, PLATFORM, str(self.chat_id), str(thread_id), "topic")
+            except TelegramError as exc:
+                log.warning("cannot open a forum topic for case %s (%s); posting in the main chat",
+                            case.number, type(exc).__name__)
+        html, buttons = self.card_html(case), self.card_buttons(case)
+        sent = await bot.send_message(self.chat_id, html, parse_mode=ParseMode.HTML,
+                                      reply_markup=self.card_markup(case, buttons), message_thread_id=thread_id)
+        await store.add_case_post(case.number, PLATFORM, str(self.chat_id), str(sent.message_id), "card")
+        card = Card(sent.message_id, thread_id, html, buttons)
+        self.cards[case.number] = card
+        await self._sync_pin(bot, case, card)
+        return card
+
+    async def refresh_card(self, bot, number: int) -> None:
+        """Edit a case's card to show the case as it is now (posting one if an active case has none)."""
+        async with self._lock(number):
+            case = await self.services.store.get_case(number)
+            if case is None:
+                return
+            card = self.cards.get(number)
+            if card is None:
+                if case.status in ACTIVE_STATUSES:
+                    await self.post_card(bot, case)
+                return
+            html, buttons = self.card_html(case), self.card_buttons(case)
+            if html != card.html or buttons != card.buttons:
+                try:
+                    await bot.edit_message_text(html, self.chat_id, card.message_id, parse_mode=ParseMode.HTML,
+                                                reply_markup=self.card_markup(case, buttons))
+                except BadRequest as exc:
+                    if "not modified" not in str(exc).lower():
+                        raise
+                card.html, card.buttons = html, buttons
+            await self._sync_pin(bot, case, card)
+
+    async def _sync_pin(self, bot, case: Case, card: Card) -> None:
+        """Pin an urgent active case's card; unpin it once the case is no longer active."""
+        want = case.priority == "urgent" and case.status in ACTIVE_STATUSES
+        if want == card.pinned:
+            return
+        try:
+            if want:
+                await bot.pin_chat_message(self.chat_id, card.message_id, disable_notification=False)
+            else:
+                await bot.unpin_chat_message(self.chat_id, card.message_id)
+            card.pinned = want
+        except (BadRequest, Forbidden) as exc:
+            log.warning("cannot %s the card of case %s (%s): give the bot the right to pin messages",
+                        "pin" if want else "unpin", case.number, type(exc).__name__)
+
+    async def _card_for(self, bot, case: Case) -> Card:
+        card = self.cards.get(case.number)
+        return card if card is not None else await self.post_card(bot, case)
+
+    async def post_in_thread(self, bot, case: Case, text: str, kind: str) -> Message:
+        """Post plain text under a case's card (in its topic, if any) and remember it belongs to the case."""
+        card = await self._card_for(bot, case)
+        sent = None
+        for part in split_text(text):
+            sent = await bot.send_message(
+                self.chat_id, escape(part), parse_mode=ParseMode.HTML, message_thread_id=card.thread_id,
+                reply_parameters=ReplyParameters(card.message_id, allow_sending_without_reply=True),
+            )
+            await self.services.store.add_case_post(case.number, PLATFORM, str(self.chat_id),
+                                                    str(sent.message_id), kind)
+        return sent
+
+    async def citizen_line(self, bot, case: Case, incoming: IncomingMessage, message: Message | None) -> None:
+        """Show operators what the citizen just added to a case: their text, or a copy of their attachment."""
+        ops = self.services.operators
+        name = case.citizen.display_name or case.citizen.user_id
+        attachment = incoming.attachment
+        if attachment is not None and message is not None:
+            card = await self._card_for(bot, case)
+            caption = None
+            if attachment.kind in _CAPTIONED:
+                kind = self.services.knowledge.current.phrases.say(
+                    f"kind_{attachment.kind}" if f"kind_{attachment.kind}" in
+                    self.services.knowledge.current.phrases.phrases else "kind_other", self.language)
+                line = ops.say("citizen_message", case=ops.label(case.number), name=name,
+                               text=ops.say("attachment_line", kind=kind, text=attachment.caption))
+                caption = escape(clip(line, MAX_CAPTION - 50))
+            copied = await bot.copy_message(
+                self.chat_id, message.chat_id, message.message_id, caption=caption,
+                parse_mode=ParseMode.HTML if caption else None, message_thread_id=card.thread_id,
+                reply_parameters=ReplyParameters(card.message_id, allow_sending_without_reply=True),
+            )
+            await self.services.store.add_case_post(case.number, PLATFORM, str(self.chat_id),
+                                                    str(copied.message_id), "citizen")
+            return
+        if incoming.text:
+            line = ops.say("citizen_message", case=ops.label(case.number), name=name, text=incoming.text)
+            await self.post_in_thread(bot, case, line, "citizen")
+
+    async def citizen_activity(self, bot, before: Case | None, after: Case | None, incoming: IncomingMessage,
+                               message: Message | None) -> None:
+        """Reflect what a citizen's message did to their case: a new card, a line in the thread, or an edit."""
+        if after is not None and (before is None or before.number != after.number):
+            known = after.number in self.cards
+            async with self._lock(after.number):
+                if not known:
+                    await self.post_card(bot, after)
+            if known:
+                await self.refresh_card(bot, after.number)
+            if incoming.text.strip() and incoming.text.strip() != after.question.strip():
+                await self.citizen_line(bot, after, incoming, message)
+        elif after is not None:
+            await self.citizen_line(bot, after, incoming, message)
+            await self.refresh_card(bot, after.number)
+        if before is not None and (after is None or after.number != before.number):
+            await self.refresh_card(bot, before.number)
+
+    async def post(self, bot, html: str) -> Message:
+        """Post a message to the group's main chat."""
+        return await bot.send_message(self.chat_id, html, parse_mode=ParseMode.HTML)
+
+
+class GroupNotifier:
+    """The escalation Notifier for Telegram: notices go to the operators' group, naming the operator."""
+
+    def __init__(self, room: OperatorRoom, bot):
+        self.room = room
+        self.bot = bot
+
+    async def notify(self, operator_id: str | None, text: str) -> None:
+        """Post one notice in the group, mentioning the operator it is for when that is a Telegram user."""
+        mention = ""
+        if operator_id and operator_id.isdigit():
+            mention = f'<a href="tg://user?id={operator_id}">{escape(self.room.operator_name(operator_id))}</a> '
+        for part in split_text(text, MAX_TEXT - 200):
+            await self.room.post(self.bot, mention + escape(part))
+            mention = ""
+
+
+class OperatorHandlers:
+    """The operators' callbacks in the group; `telegram_app` registers them."""
+
+    def __init__(self, services: Services):
+        self.services = services
+
+    def _refusal(self, operator_id: str) -> str:
+        return self.services.room.say("not_operator", operator=operator_id)
+
+    async def _answer(self, message: Message, lines: list[str]) -> None:
+        text = "\n".join(lines).strip()
+        if not text:
+            return
+        for part in split_text(text):
+            await message.reply_text(escape(part), parse_mode=ParseMode.HTML, do_quote=True)
+
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Run an operator's typed command through OperatorDesk and update the cards it touched."""
+        services = self.services
+        message = update.effective_message
+        operator_id = str(update.effective_user.id)
+        operators = services.operators
+        if not operators.is_operator(operator_id):
+            await self._answer(message, [self._refusal(operator_id)])
+            return
+        text = message.text or ""
+        text = await self._with_case_from_reply(message, text)
+        before = operators.current.get(operator_id)
+        lines = await operators.handle(operator_id, text)
+        touched = {n for n in (_case_number(text), before, operators.current.get(operator_id)) if n}
+        await self._answer(message, lines)
+        for number in sorted(touched):
+            await services.room.refresh_card(context.bot, number)
+        services.kick_outbox()
+
+    async def _with_case_from_reply(self, message: Message, text: str) -> str:
+        """Add the case number to a command sent as a reply to a case's message (`/resolve` under a card)."""
+        match = _COMMAND.match(text.strip())
+        if match is None or match.group(1).lower() not in CASE_COMMANDS or _case_number(text) is not None:
+            return text
+        number = await self._case_of(message)
+        if number is None:
+            return text
+        return f"/{match.group(1)} {number} {match.group(2) or ''}".strip()
+
+    async def _case_of(self, message: Message) -> int | None:
+        """Return the case a group message belongs to: the case post it replies to, or its forum topic."""
+        store = self.services.store
+        chat = str(message.chat_id)
+        reply = message.reply_to_message
+        if reply is not None:
+            number = await store.case_for_post(PLATFORM, chat, str(reply.message_id))
+            if number is not None:
+                return number
+        if message.message_thread_id and message.is_topic_message:
+            return await store.case_for_post(PLATFORM, chat, str(message.message_thread_id))
+        return None
+
+    async def on_reply(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Send an operator's Telegram reply under a case's message to that case's citizen, via the outbox."""
+        services = self.services
+        message = update.effective_message
+        number = await self._case_of(message)
+        if number is None:
+            return  # the operators talking among themselves
+        operator_id = str(update.effective_user.id)
+        if not services.operators.is_operator(operator_id):
+            await self._answer(message, [self._refusal(operator_id)])
+            return
+        if not message.text:
+            await self._answer(message, [services.room.say("text_only")])
+            return
+        outcome = await services.operators.reply(operator_id, number, message.text)
+        if not outcome.ok:
+            await self._answer(message, outcome.lines)
+            return
+        await services.store.add_case_post(number, PLATFORM, str(message.chat_id), str(message.message_id), "reply")
+        services.kick_outbox()
+        with contextlib.suppress(TelegramError):  # a reaction is a courtesy; the reply is stored either way
+            await message.set_reaction(ReactionTypeEmoji(STORED_REACTION))
+        if len(outcome.lines) > 1:  # e.g. the citizen blocked the bot
+            await self._answer(message, outcome.lines[1:])
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Take or resolve a case from its card's buttons; anyone but an operator is refused."""
+        services = self.services
+        query = update.callback_query
+        message = query.message
+        if message is None or message.chat.id != services.room.chat_id:
+            await query.answer()
+            return
+        operator_id = str(query.from_user.id)
+        if not services.operators.is_operator(operator_id):
+            await query.answer(clip(self._refusal(operator_id), CALLBACK_ANSWER_CHARS), show_alert=True)
+            return
+        action, _, number = (query.data or "")[len(BUTTON_PREFIX):].partition(":")
+        if not number.isdigit() or action not in ("take", "resolve"):
+            await query.answer()
+            return
+        number = int(number)
+        if action == "take":
+            outcome = await services.operators.take(operator_id, number)
+        else:
+            outcome = await services.operators.resolve(operator_id, number)
+        await query.answer(clip(outcome.lines[0] if outcome.lines else "", CALLBACK_ANSWER_CHARS),
+                           show_alert=not outcome.ok)
+        await services.room.refresh_card(context.bot, number)
+        if outcome.ok:
+            services.kick_outbox()

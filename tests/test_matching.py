@@ -1,0 +1,154 @@
+"""FAQ matching: scores, ranking, explanations and the answer / suggest / handoff decision on a small FAQ."""
+
+from __future__ import annotations
+
+import pytest
+
+from frontdesk.faq import Entry, Faq, parse_faq
+from frontdesk.settings import MatchingSettings
+from frontdesk.yamlfile import parse_yaml
+from intents.matching import Candidate, FaqMatcher, decide
+
+FAQ_YAML = """
+version: 1
+synonyms:
+  核酸检测: [核酸, 做核酸, 合酸, PCR test]
+  黄码: [码变黄了, 黄色健康码, yellow code]
+  口罩: [mask, face mask]
+entries:
+  - id: health-code-yellow
+    questions: [健康码变成黄码了怎么办, 黄码怎么转绿码, "My health code turned yellow, what should I do?"]
+    answer: 按要求做核酸检测，阴性后转绿。
+  - id: testing-sites
+    questions: [附近哪里可以做核酸, 核酸检测点在哪里, "Where can I get a PCR test?"]
+    answer: 见地图。
+  - id: testing-cost
+    questions: [核酸检测多少钱, 做核酸要收费吗, "How much does a PCR test cost?"]
+    answer: 免费。
+  - id: hematemesis-treatment
+    questions: [呕血与咯血怎么治疗]
+    answer: 请及时就医。
+  - id: hematemesis-tests
+    questions: [呕血与咯血要做哪些检查]
+    answer: 血常规、胃镜或胸部CT，遵医嘱。
+  - id: mask-where
+    questions: [哪些地方必须戴口罩, "Where do I have to wear a mask?"]
+    answer: 室内公共场所。
+  - id: vaccine-booster
+    questions: [加强针什么时候可以打, 第三针什么时候打]
+    answer: 第二针满三个月后。
+"""
+
+SETTINGS = MatchingSettings()
+
+
+@pytest.fixture(scope="module")
+def faq() -> Faq:
+    return parse_faq(parse_yaml(FAQ_YAML, "faq.yaml"), "faq.yaml")
+
+
+@pytest.fixture(scope="module")
+def matcher(faq) -> FaqMatcher:
+    return FaqMatcher(faq)
+
+
+@pytest.mark.parametrize(("text", "entry_id"), [
+    ("请问，健康码變黃了怎么办？", "health-code-yellow"),        # filler, traditional characters, punctuation
+    ("黄码要怎么转成绿码呀", "health-code-yellow"),
+    ("合酸检测多少钱", "testing-cost"),                         # typo covered by a synonym
+    ("where can i get a pcr test please", "testing-sites"),   # English, through the synonyms
+    ("第三针什么时候能打", "vaccine-booster"),
+])
+def test_clear_questions_are_answered(matcher, text, entry_id):
+    decision = decide(matcher.rank(text), SETTINGS)
+    assert decision.kind == "answer"
+    assert decision.candidates[0].entry_id == entry_id
+
+
+def test_exact_question_scores_100(matcher, faq):
+    for entry in faq.entries:
+        for question in entry.questions:
+            best = matcher.rank(question, 1)[0]
+            assert best.score == pytest.approx(100.0)
+            assert best.question == question
+
+
+def test_vague_question_gets_choices_not_an_answer(matcher):
+    decision = decide(matcher.rank("做核酸"), SETTINGS)
+    assert decision.kind == "suggest"
+    offered = {c.entry_id for c in decision.candidates}
+    assert {"testing-sites", "testing-cost"} <= offered
+    assert all(c.score >= SETTINGS.suggest for c in decision.candidates)
+    assert len(decision.candidates) <= SETTINGS.max_suggestions
+
+
+def test_near_miss_is_not_answered(matcher):
+    """Same topic, a different ask: the entries about 呕血/咯血 treat and test, nobody explains the difference."""
+    ranked = matcher.rank("呕血与咯血有什么区别")
+    assert {c.entry_id for c in ranked[:2]} == {"hematemesis-treatment", "hematemesis-tests"}
+    assert ranked[0].score < matcher.rank("呕血与咯血怎么治疗")[0].score - 25
+    assert decide(ranked, SETTINGS).kind != "answer"
+
+
+@pytest.mark.parametrize("text", ["帮我订一张机票", "明天天气怎么样", "Book me a taxi to the airport"])
+def test_far_question_is_handed_off_without_suggestions(matcher, text):
+    ranked = matcher.rank(text)
+    decision = decide(ranked, SETTINGS)
+    assert decision.kind == "handoff"
+    assert all(c.score < SETTINGS.suggest for c in ranked)
+
+
+def test_rank_gives_one_candidate_per_entry_best_first(matcher):
+    ranked = matcher.rank("核酸检测", limit=3)
+    assert len(ranked) <= 3
+    assert len({c.entry_id for c in ranked}) == len(ranked)
+    assert [c.score for c in ranked] == sorted((c.score for c in ranked), reverse=True)
+    assert all(0.0 <= c.score <= 100.0 for c in ranked)
+
+
+def test_explain_names_matched_and_missing_terms(matcher):
+    lines = matcher.explain("健康码变黄了高铁怎么办")
+    assert lines[0].startswith("health-code-yellow ")
+    assert "matched:" in lines[0] and "黄码" in lines[0]
+    assert "missing(query): 高铁" in lines[0]
+    assert matcher.explain("xyzzy") == ["no FAQ entry shares a word with 'xyzzy'"]
+
+
+def test_score_means_the_same_with_one_variant_or_many(faq):
+    """An entry asked five ways scores a question about it as the same entry asked one way does."""
+    single = faq
+    yellow = faq.get("health-code-yellow")
+    more = Entry(id=yellow.id, answers=yellow.answers, questions=(
+        *yellow.questions, "码黄了去哪里转绿", "黄码会影响坐地铁吗", "被赋黄码了能申诉吗", "绿码变黄码是什么原因",
+    ))
+    many = Faq("many.yaml", tuple(more if e.id == yellow.id else e for e in faq.entries), faq.synonyms)
+    text = "请问健康码变成黄码了该怎么办呢"
+    one = FaqMatcher(single).rank(text, 1)[0]
+    five = FaqMatcher(many).rank(text, 1)[0]
+    assert one.entry_id == five.entry_id == "health-code-yellow"
+    assert abs(one.score - five.score) <= 5.0
+
+
+def test_matchers_keep_their_own_dictionaries(faq):
+    taught = FaqMatcher(faq)
+    plain = FaqMatcher(Faq("plain.yaml", faq.entries, {}))  # no synonyms: 黄码 is no term of its own here
+    assert taught.analyzer.segmenter.words("黄码") == ["黄码"]
+    assert plain.analyzer.segmenter.words("黄码") != ["黄码"]
+    assert taught.analyzer.segmenter.words("黄码") == ["黄码"]
+
+
+def candidate(entry_id: str, score: float) -> Candidate:
+    return Candidate(entry_id, score, f"question of {entry_id}")
+
+
+def test_decide_thresholds_and_margin():
+    settings = MatchingSettings(answer=60, suggest=30, max_suggestions=2)
+    assert decide([], settings).kind == "handoff"
+    answer = decide([candidate("a", 90), candidate("b", 40)], settings)
+    assert (answer.kind, [c.entry_id for c in answer.candidates]) == ("answer", ["a"])
+    close = decide([candidate("a", 90), candidate("b", 89), candidate("c", 88)], settings)
+    assert close.kind == "suggest" and [c.entry_id for c in close.candidates] == ["a", "b"]
+    band = decide([candidate("a", 50), candidate("b", 31), candidate("c", 20)], settings)
+    assert band.kind == "suggest" and [c.entry_id for c in band.candidates] == ["a", "b"]
+    low = decide([candidate("a", 29), candidate("b", 10)], settings)
+    assert low.kind == "handoff" and [c.entry_id for c in low.candidates] == ["a", "b"]

@@ -1,0 +1,295 @@
+"""The operators' service through its command entry point: every action, every refusal, with a real store."""
+
+from __future__ import annotations
+
+import pytest
+
+from frontdesk.clock import ManualClock
+from frontdesk.faq import parse_faq
+from frontdesk.model import Citizen
+from frontdesk.operators import OperatorDesk, load_operator_phrases, localized
+from frontdesk.settings import Operator, QueueSettings, Settings
+from frontdesk.store import SqliteStore
+from frontdesk.yamlfile import parse_yaml
+
+FAQ = parse_faq(parse_yaml("""
+version: 1
+entries:
+  - id: water-outage
+    questions: [停水通知在哪里看]
+    answer:
+      zh: 停水通知请查看自来水公司公众号。
+      en: Water outage notices are posted on the water company's official account.
+""", "faq.yaml"), "faq.yaml")
+
+SETTINGS = Settings(
+    queue=QueueSettings(claim_limits={"urgent": 300.0, "high": 1800.0, "normal": 7200.0}, reopen_days=3,
+                        auto_close_days=7, supervisor="lead"),
+    operators=(Operator("duty1", "值班员一 / Duty 1"), Operator("duty2", "值班员二 / Duty 2"),
+               Operator("lead", "值班长 / Shift lead")),
+    departments={"health": "卫健局 / Health Commission", "community": "社区工作站 / Community Office"},
+)
+WANG = Citizen("console", "wang", "wang", "王先生")
+ANN = Citizen("telegram", "1002", "chat-1002", "Ann")
+PHRASES = load_operator_phrases()
+
+
+def say(key: str, language: str = "zh", **fields) -> str:
+    return PHRASES.say(key, language, **fields)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def store(tmp_path, clock):
+    async with SqliteStore(tmp_path / "ops.sqlite3", clock=clock, claim_limits=SETTINGS.queue.claim_limits) as s:
+        yield s
+
+
+@pytest.fixture
+def desk(store, clock) -> OperatorDesk:
+    return OperatorDesk(store, SETTINGS, PHRASES, FAQ, clock=clock)
+
+
+async def open_case(store, citizen=WANG, language="zh", priority="normal", question="帮我查一下我家小区明天停不停水"):
+    return await store.open_case(citizen, reason="unmatched", priority=priority, question=question, language=language)
+
+
+async def test_every_command_from_a_non_operator_is_refused_and_changes_nothing(desk, store):
+    case = await open_case(store)
+    refusal = [say("not_operator", operator="mallory")]
+    for command in ("/queue", f"/take {case.number}", "/take", f"/reply {case.number} hi", f"/note {case.number} x",
+                    f"/faq {case.number} water-outage", f"/transfer {case.number} duty1", f"/release {case.number}",
+                    f"/resolve {case.number}", f"/history {case.number}", "/mine", "/onduty", "/offduty",
+                    "/handover", "/stats", "/help", "hello"):
+        assert await desk.handle("mallory", command) == refusal, command
+    assert (await desk.take("mallory", case.number)).ok is False
+    assert (await store.get_case(case.number)).status == "open"
+    assert [e.kind for e in await store.events(case.number)] == ["opened"]
+    assert len(await store.messages(case.number)) == 1
+    assert await store.outbox_items(case.number) == []
+    assert await store.on_duty_operators() == []
+
+
+async def test_take_claims_and_tells_the_citizen(desk, store):
+    case = await open_case(store)
+    lines = await desk.handle("duty1", f"/take {case.number}")
+    assert lines[0].startswith(f"已接手 #{case.number}（王先生，中文")
+    assert (await store.get_case(case.number)).operator_id == "duty1"
+    [notice] = await store.outbox_items(case.number)
+    assert notice.text == say("to_citizen_taken", case=f"#{case.number}") and notice.author_operator is None
+    assert await desk.handle("duty2", f"/take #{case.number}") == [
+        say("taken", case=f"#{case.number}", holder="值班员一 (duty1)")]
+    assert await desk.handle("duty1", f"/take {case.number}") == [say("already_yours", case=f"#{case.number}")]
+    assert await desk.handle("duty1", "/take 999") == [say("not_found", case="#999")]
+
+
+async def test_take_without_a_number_takes_the_head_of_the_queue(desk, store, clock):
+    await open_case(store, WANG)
+    clock.advance(5)
+    urgent = await open_case(store, ANN, language="en", priority="urgent", question="fever at school")
+    lines = await desk.handle("duty1", "/take")
+    assert f"#{urgent.number}" in lines[0]
+    assert (await store.get_case(urgent.number)).operator_id == "duty1"
+    await desk.handle("duty1", "/take")
+    assert await desk.handle("duty1", "/take") == [say("queue_empty_take")]
+
+
+async def test_reply_goes_through_the_outbox_only_from_the_holder(desk, store):
+    case = await open_case(store)
+    assert await desk.handle("duty1", f"/reply {case.number} 您好") == [
+        say("not_claimed", case=f"#{case.number}", number=case.number)]
+    await desk.handle("duty1", f"/take {case.number}")
+    assert await desk.handle("duty1", f"/reply {case.number} 请问是哪个小区？") == [
+        say("replied", case=f"#{case.number}")]
+    assert await desk.handle("duty1", "/reply 是福田区的吗") == [say("replied", case=f"#{case.number}")]
+    assert await desk.handle("duty2", f"/reply {case.number} 我来插一句") == [
+        say("not_owner", case=f"#{case.number}", holder="值班员一 (duty1)")]
+    assert await desk.handle("duty2", "/reply 没有当前工单") == [say("no_current")]
+    texts = [(i.text, i.author_operator) for i in await store.outbox_items(case.number)]
+    assert texts[1:] == [("请问是哪个小区？", "duty1"), ("是福田区的吗", "duty1")]
+    assert await desk.handle("duty1", "/reply") == [say("usage", usage="/reply [N] text")]
+
+
+async def test_plain_text_is_never_sent_to_a_citizen(desk, store):
+    case = await open_case(store)
+    await desk.handle("duty1", f"/take {case.number}")
+    before = await store.outbox_items(case.number)
+    assert await desk.handle("duty1", "我随便打的字") == [say("plain_text", case=f"#{case.number}")]
+    assert await store.outbox_items(case.number) == before
+
+
+async def test_notes_are_internal(desk, store):
+    case = await open_case(store)
+    assert await desk.handle("duty2", f"/note {case.number} 已电话联系水务") == [say("noted", case=f"#{case.number}")]
+    line = (await store.messages(case.number))[-1]
+    assert (line.author, line.operator_id, line.text) == ("note", "duty2", "已电话联系水务")
+    assert await store.outbox_items(case.number) == []
+    assert await desk.handle("duty1", "/note 999 x") == [say("not_found", case="#999")]
+
+
+async def test_faq_sends_the_standard_answer_in_the_citizens_language(desk, store):
+    case = await open_case(store, ANN, language="en", question="is the water off tomorrow?")
+    await desk.handle("duty1", f"/take {case.number}")
+    lines = await desk.handle("duty1", f"/faq {case.number} water-outage")
+    assert lines == [say("faq_sent", entry="water-outage", lang_name="英文", case=f"#{case.number}")]
+    sent = (await store.outbox_items(case.number))[-1]
+    assert sent.text == FAQ.get("water-outage").answer("en") and sent.author_operator == "duty1"
+    assert await desk.handle("duty1", f"/faq {case.number} no-such-entry") == [
+        say("faq_unknown", entry="no-such-entry")]
+    assert await desk.handle("duty2", f"/faq {case.number} water-outage") == [
+        say("not_owner", case=f"#{case.number}", holder="值班员一 (duty1)")]
+
+
+async def test_transfer_to_another_operator_moves_the_claim_and_tells_them(desk, store):
+    case = await open_case(store)
+    await desk.handle("duty1", f"/take {case.number}")
+    assert await desk.handle("duty1", f"/transfer {case.number} duty2 她熟悉水务") == [
+        say("transferred", case=f"#{case.number}", target="值班员二 (duty2)"),
+        say("target_off_duty", target="值班员二 (duty2)")]
+    assert (await store.get_case(case.number)).operator_id == "duty2"
+    [notice] = await store.pop_notices("duty2")
+    assert desk.render_notice(notice).startswith("值班员一 (duty1) 把 #1 转给了您（原因：她熟悉水务）")
+    assert await desk.handle("duty1", f"/transfer {case.number} duty1") == [say("transfer_self")]
+    assert await desk.handle("duty1", f"/transfer {case.number} nobody") == [
+        say("unknown_target", target="nobody", departments="dept:health, dept:community")]
+    assert await desk.handle("duty1", f"/transfer {case.number} lead") == [
+        say("not_owner", case=f"#{case.number}", holder="值班员二 (duty2)")]
+
+
+async def test_forward_to_a_department_keeps_the_case_with_its_operator(desk, store):
+    case = await open_case(store)
+    await desk.handle("duty1", f"/take {case.number}")
+    lines = await desk.handle("duty1", f"/transfer {case.number} dept:health 需卫健局核实")
+    assert lines == [say("forwarded", case=f"#{case.number}", department="卫健局")]
+    after = await store.get_case(case.number)
+    assert (after.status, after.operator_id, after.department) == ("claimed", "duty1", "health")
+    event = (await store.events(case.number))[-1]
+    assert (event.kind, event.actor, event.target, event.detail) == ("forwarded", "duty1", "health", "需卫健局核实")
+    told = (await store.outbox_items(case.number))[-1]
+    assert told.text == say("to_citizen_forwarded", case=f"#{case.number}", department="卫健局")
+    assert await desk.handle("duty1", f"/transfer {case.number} dept:police") == [
+        say("unknown_target", target="dept:police", departments="dept:health, dept:community")]
+
+
+async def test_release_puts_the_case_back_and_only_the_holder_or_supervisor_may(desk, store):
+    case = await open_case(store)
+    await desk.handle("duty1", f"/take {case.number}")
+    assert await desk.handle("duty2", f"/release {case.number}") == [
+        say("not_owner", case=f"#{case.number}", holder="值班员一 (duty1)")]
+    assert await desk.handle("lead", f"/release {case.number}") == [say("released", case=f"#{case.number}")]
+    assert (await store.get_case(case.number)).status == "open"
+    assert await desk.handle("duty1", f"/release {case.number}") == [
+        say("not_claimed", case=f"#{case.number}", number=case.number)]
+
+
+async def test_resolve_once_by_the_holder_and_the_citizen_is_told(desk, store):
+    case = await open_case(store)
+    assert await desk.handle("duty1", f"/resolve {case.number}") == [
+        say("not_claimed", case=f"#{case.number}", number=case.number)]
+    await desk.handle("duty1", f"/take {case.number}")
+    assert await desk.handle("duty2", f"/resolve {case.number}") == [
+        say("not_owner", case=f"#{case.number}", holder="值班员一 (duty1)")]
+    assert await desk.handle("duty1", f"/resolve {case.number} 已告知停水安排") == [
+        say("resolved", case=f"#{case.number}")]
+    resolved = await store.get_case(case.number)
+    assert (resolved.status, resolved.summary) == ("resolved", "已告知停水安排")
+    assert (await store.outbox_items(case.number))[-1].text == say("to_citizen_resolved", case="#1", days="3")
+    assert await desk.handle("duty1", f"/resolve {case.number}") == [
+        say("bad_state", case=f"#{case.number}", status="已办结")]
+    assert await desk.handle("duty1", f"/reply {case.number} 补充一句") == [
+        say("bad_state", case=f"#{case.number}", status="已办结")]
+    assert [e.kind for e in await store.events(case.number)] == ["opened", "claimed", "resolved"]
+
+
+async def test_resolve_the_current_case_with_a_summary(desk, store):
+    case = await open_case(store)
+    await desk.handle("duty1", f"/take {case.number}")
+    assert await desk.handle("duty1", "/resolve 已答复") == [say("resolved", case=f"#{case.number}")]
+    assert (await store.get_case(case.number)).summary == "已答复"
+    assert await desk.handle("duty1", "/resolve") == [say("no_current")]
+
+
+async def test_queue_history_mine_handover_and_stats(desk, store, clock):
+    first = await open_case(store, WANG)
+    clock.advance(600)
+    second = await open_case(store, ANN, language="en", priority="urgent", question="fever at school")
+    clock.advance(60)
+    queue = await desk.handle("duty1", "/queue")
+    assert queue[0] == say("queue_header", total=2, shown="")
+    assert queue[1].startswith(f"#{second.number} [紧急] 已等 1分钟")
+    assert queue[2].startswith(f"#{first.number} [一般] 已等 11分钟")
+    await desk.handle("duty1", f"/take {first.number}")
+    await desk.handle("duty1", f"/reply {first.number} 请问是哪个小区？")
+    await store.add_message(first.number, "citizen", "阳光小区")
+    history = await desk.handle("lead", f"/history {first.number}")
+    assert history[0].startswith(f"工单 #{first.number}（处理中")
+    assert any("值班员 duty1：请问是哪个小区？" in line for line in history)
+    assert any("▸ 值班员一 (duty1) 接手" in line for line in history)
+    assert history[-1].endswith("市民：阳光小区")
+    mine = await desk.handle("duty1", "/mine")
+    assert mine[0] == say("mine_header", count=1) and "阳光小区" in mine[1]
+    assert await desk.handle("duty2", "/mine") == [say("mine_empty")]
+    clock.advance(240)  # the urgent case has now waited its 5 minutes
+    handover = "\n".join(await desk.handle("duty2", "/handover"))
+    assert "待接 1 件（其中超时 1 件），处理中 1 件" in handover
+    assert say("pending_reply") in handover and say("pending_overdue") in handover
+    assert say("pending_undelivered", count=2) in handover
+    clock.advance(300)
+    await desk.handle("duty1", f"/resolve {first.number}")
+    stats = (await desk.handle("duty1", "/stats"))[0]
+    assert "转人工 2 件：机器人答不了 2" in stats
+    assert "接单 1 件，接单用时中位数 11分钟" in stats
+    assert "办结 1 件，办结用时中位数 20分钟" in stats
+    assert "当前待接 1 件，处理中 0 件" in stats
+
+
+async def test_on_and_off_duty(desk, store):
+    assert await desk.handle("duty1", "/onduty") == [say("on_duty", name="值班员一 (duty1)")]
+    assert await store.on_duty_operators() == ["duty1"]
+    case = await open_case(store)
+    await desk.handle("duty1", f"/take {case.number}")
+    assert await desk.handle("duty1", "/offduty") == [say("off_duty", name="值班员一 (duty1)", count=1)]
+    assert await store.on_duty_operators() == []
+
+
+async def test_help_usage_and_unknown_commands(desk):
+    assert await desk.handle("duty1", "/help") == [say("help")]
+    assert await desk.handle("duty1", "/take@frontdesk_bot abc") == [say("usage", usage="/take [N]")]
+    assert await desk.handle("duty1", "/frobnicate") == [say("unknown_command", command="/frobnicate")]
+    assert await desk.handle("duty1", "   ") == []
+
+
+async def test_operators_can_work_in_english(store, clock):
+    desk = OperatorDesk(store, SETTINGS, PHRASES, FAQ, language="en", clock=clock)
+    case = await open_case(store)
+    lines = await desk.handle("duty1", f"/take {case.number}")
+    assert lines[0].startswith(f"You have taken #{case.number} (王先生, Chinese, no FAQ answer, normal)")
+    assert await desk.handle("duty2", f"/resolve {case.number}") == [
+        say("not_owner", "en", case=f"#{case.number}", holder="Duty 1 (duty1)")]
+    # the citizen's notice follows the case's language, not the operators'
+    assert (await store.outbox_items(case.number))[0].text == say("to_citizen_taken", "zh", case="#1")
+
+
+async def test_button_actions_return_the_case(desk, store):
+    case = await open_case(store)
+    taken = await desk.take("duty1", case.number)
+    assert taken.ok and taken.case.status == "claimed"
+    refused = await desk.take("duty2", case.number)
+    assert not refused.ok and refused.case is None
+    done = await desk.resolve("duty1", case.number)
+    assert done.ok and done.case.status == "resolved"
+
+
+def test_localized_names():
+    assert localized("卫健局 / Health Commission", "zh") == "卫健局"
+    assert localized("卫健局 / Health Commission", "en") == "Health Commission"
+    assert localized("duty1", "en") == "duty1"
+
+
+def test_every_operator_phrase_loads_in_both_languages():
+    assert {"zh", "en"} <= set(PHRASES.phrases["help"])
+    assert all(set(texts) == {"zh", "en"} for texts in PHRASES.phrases.values())

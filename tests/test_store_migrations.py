@@ -1,0 +1,135 @@
+"""Schema migrations: named, ordered, recorded; an old database file upgrades in place and keeps its data."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import aiosqlite
+import pytest
+
+from frontdesk.clock import ManualClock
+from frontdesk.model import Citizen
+from frontdesk.outbox import OutboxWorker
+from frontdesk.store import SchemaError, SqliteStore
+from frontdesk.store.migrations import MIGRATIONS
+from frontdesk.store.sqlite import applied_migrations, migrate
+
+
+class Recorder:
+    """A working sender that remembers what it delivered."""
+
+    def __init__(self):
+        self.sent: list[tuple[str, str]] = []
+
+    async def send(self, chat_id: str, text: str) -> str:
+        self.sent.append((chat_id, text))
+        return f"m{len(self.sent)}"
+
+
+async def make_old_database(path, upto: int) -> None:
+    """Create a database as the frontdesk of migration `upto` left it."""
+    async with aiosqlite.connect(path, isolation_level=None) as db:
+        await migrate(db, MIGRATIONS[:upto])
+
+
+def test_migration_names_are_unique_and_ordered():
+    names = [m.name for m in MIGRATIONS]
+    assert names == sorted(names) and len(set(names)) == len(names)
+    assert all(name[:4].isdigit() and name[4] == "_" for name in names)
+
+
+async def test_a_new_file_gets_every_migration_once(tmp_path):
+    path = tmp_path / "new.sqlite3"
+    async with SqliteStore(path):
+        pass
+    async with SqliteStore(path):  # opening again applies nothing twice
+        pass
+    assert applied_migrations(path) == [m.name for m in MIGRATIONS]
+
+
+async def test_a_database_from_the_first_schema_upgrades_in_place_and_keeps_its_data(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    await make_old_database(path, 1)
+    # the 0001-era code wrote a case, its log and a pending reply (no retry columns existed then)
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("""INSERT INTO cases (platform, user_id, chat_id, display_name, language, reason, priority,
+                            status, question, operator_id, created_at, updated_at, queued_at, claimed_at)
+                        VALUES ('telegram', '7', '7', '李女士', 'zh', 'unmatched', 'normal', 'claimed', '疫苗在哪打',
+                                'duty1', 100, 100, 100, 110)""")
+        conn.execute("""INSERT INTO case_messages (case_number, author, text, created_at, platform_message_id)
+                        VALUES (1, 'citizen', '疫苗在哪打', 100, 'u1')""")
+        conn.execute("""INSERT INTO case_messages (case_number, author, text, operator_id, created_at)
+                        VALUES (1, 'operator', '社区卫生服务中心', 'duty1', 120)""")
+        conn.execute("""INSERT INTO outbox (case_number, message_id, platform, chat_id, text, author_operator,
+                            status, created_at)
+                        VALUES (1, 2, 'telegram', '7', '社区卫生服务中心', 'duty1', 'pending', 120)""")
+    conn.close()
+    assert applied_migrations(path) == ["0001_initial"]
+
+    clock = ManualClock(1000.0)
+    async with SqliteStore(path, clock=clock) as store:
+        assert (await store.connection_settings())["migrations"] == [m.name for m in MIGRATIONS]
+        case = await store.get_case(1)
+        assert (case.status, case.operator_id, case.citizen.display_name) == ("claimed", "duty1", "李女士")
+        assert [m.text for m in await store.messages(1)] == ["疫苗在哪打", "社区卫生服务中心"]
+        # the pending reply from before the upgrade is delivered by today's worker
+        sender = Recorder()
+        assert await OutboxWorker(store, {"telegram": sender}, clock=clock).run_once() == 1
+        assert sender.sent == [("7", "社区卫生服务中心")]
+        [item] = await store.outbox_items(1)
+        assert (item.status, item.attempts, item.platform_message_id) == ("delivered", 1, "m1")
+        # the tables later migrations added work on the upgraded file
+        iid = await store.log_interaction(Citizen("telegram", "7", "7"), text="q", language="zh", decision="answer",
+                                          intent=None, entry_id=None, score=None, case_number=1)
+        assert await store.interaction_text(iid) == "q"
+        await store.add_case_post(1, "telegram", "-1", "5", "card")
+        assert await store.case_for_post("telegram", "-1", "5") == 1
+        assert await store.add_message(1, "citizen", "谢谢", platform_message_id="u1") is False  # still unique
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("upto", range(1, len(MIGRATIONS)))
+async def test_every_earlier_schema_upgrades(tmp_path, upto):
+    path = tmp_path / f"v{upto}.sqlite3"
+    await make_old_database(path, upto)
+    async with SqliteStore(path) as store:
+        case = await store.open_case(Citizen("console", "u", "u"), reason="requested", priority="high",
+                                     question="人工", language="zh")
+        await store.claim(case.number, "duty1")
+        await store.enqueue(case.number, "console", "u", "您好", "duty1")
+        assert len(await store.claim_due(("console",))) == 1
+    assert applied_migrations(path) == [m.name for m in MIGRATIONS]
+
+
+async def test_a_database_from_a_newer_frontdesk_is_refused(tmp_path):
+    path = tmp_path / "future.sqlite3"
+    async with SqliteStore(path):
+        pass
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("INSERT INTO schema_migrations (name, applied_at) VALUES ('0099_from_the_future', 0)")
+    conn.close()
+    with pytest.raises(SchemaError, match="0099_from_the_future"):
+        await SqliteStore(path).open()
+
+
+async def test_a_failing_migration_leaves_the_database_as_it_was(tmp_path):
+    from frontdesk.store.migrations import Migration
+
+    path = tmp_path / "broken.sqlite3"
+    broken = (*MIGRATIONS, Migration("0005_broken", ("CREATE TABLE extra (x)", "THIS IS NOT SQL")))
+    async with aiosqlite.connect(path, isolation_level=None) as db:
+        with pytest.raises(sqlite3.OperationalError):
+            await migrate(db, broken)
+    assert applied_migrations(path) == [m.name for m in MIGRATIONS]
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'extra'").fetchone() is None
+    finally:
+        conn.close()
