@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -59,9 +60,9 @@ def _offered(decision: Any, ranked: Sequence[Any], suggestions: int) -> list[str
 
 
 def _percentile(values: list[float], share: float) -> float:
+    """Return the nearest-rank percentile: the smallest value at or above `share` of the values."""
     ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))
-    return ordered[index]
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
 
 
 def evaluate(

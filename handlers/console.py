@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
 from typing import TextIO
 
 from frontdesk.desk import Desk
@@ -23,7 +24,7 @@ def render(reply: OutgoingMessage) -> str:
     return "\n".join(lines)
 
 
-def to_incoming(line: str, citizen: Citizen, choices: list[Choice], language: str | None, seq: int) -> IncomingMessage:
+def to_incoming(line: str, citizen: Citizen, choices: list[Choice], language: str | None, seq: str) -> IncomingMessage:
     """Translate one typed line into a neutral message; a number picks one of the last offered choices."""
     text = line.strip()
     if text.isdigit() and 1 <= int(text) <= len(choices):
@@ -43,6 +44,7 @@ class CitizenConsole:
         self.choices: list[Choice] = []
         self.language: str | None = None
         self.seq = 0
+        self.session = f"{time.time_ns():x}"  # message ids must stay unique across console runs
 
     def show(self, text: str) -> None:
         """Print one block of bot output."""
@@ -52,7 +54,7 @@ class CitizenConsole:
     async def say(self, line: str) -> None:
         """Send one typed line to the desk and print the replies."""
         self.seq += 1
-        message = to_incoming(line, self.citizen, self.choices, self.language, self.seq)
+        message = to_incoming(line, self.citizen, self.choices, self.language, f"{self.session}-{self.seq}")
         if not message.text and not message.choice:
             return
         try:
@@ -105,6 +107,7 @@ async def run_console(console: CitizenConsole, stdin: TextIO = sys.stdin, prompt
             if line is None:
                 await console.poll()
                 return
+            await console.poll()
             await console.say(line)
             await console.poll()
     finally:

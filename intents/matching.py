@@ -13,8 +13,9 @@ of ask weighs at least as a word used by 2% of entries, however common it is. Fo
 
 The same similarity is computed on character grams (Chinese bigrams and single characters, English
 trigrams, and the kinds of ask), the fallback for unknown words and typos (合酸 ~ 核酸), and the two are
-averaged. score = 100 * similarity; an entry takes its best variant's score. Each constant was measured on the
-shipped FAQ and on covid-qa-en (benchmarks/README.md); the decision adds a margin over the runner-up.
+averaged. A query that asks a kind of thing its entry never answers (多少钱 against 在哪里) scores x0.8.
+score = 100 * similarity; an entry takes its best variant's score. Each constant was measured on the shipped
+FAQ and on covid-qa-en (benchmarks/README.md); `decide` adds a margin over the runner-up.
 """
 
 from __future__ import annotations

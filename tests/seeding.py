@@ -180,6 +180,7 @@ async def seed_day(store, clock: ManualClock, faq: Faq, day: dt.date = DAY, ques
     rising, unhelpful = ids[min(5, len(ids) - 1)], ids[0]
     seeder.result.rising_entry, seeder.result.unhelpful_entry = rising, unhelpful
     hours = rng.choices(range(24), HOURLY, k=questions)
+    verdicts = 0
     # The previous 7 days: ordinary traffic, the rising entry only rarely.
     for back in range(1, 8):
         earlier = day - dt.timedelta(days=back)
@@ -199,8 +200,9 @@ async def seed_day(store, clock: ManualClock, faq: Faq, day: dt.date = DAY, ques
         question = faq.get(entry).questions[0]
         if roll < 0.72:
             helpful = None
-            if entry == unhelpful and n % 2 == 0:
-                helpful = n % 3 != 0
+            if entry == unhelpful:
+                verdicts += 1
+                helpful = verdicts % 3 != 0  # one in three answers of this entry does not help
             elif rng.random() < 0.25:
                 helpful = rng.random() < 0.9
             await seeder.ask(at, question, "answer", entry, helpful=helpful)
@@ -233,7 +235,7 @@ async def seed_day(store, clock: ManualClock, faq: Faq, day: dt.date = DAY, ques
     citizen = seeder.citizen()
     clock.now = local(day, 16, 30)
     case = await store.open_case(citizen, reason="unmatched", priority="normal", question="核酸采样点周日开门吗",
-                                 language="zh")
+                                 language="zh", category="核酸检测")
     await seeder.ask(clock.now, "核酸采样点周日开门吗", "handoff", None, case_number=case.number, citizen=citizen)
     seeder.result.cases += 1
     clock.now += 200

@@ -38,7 +38,9 @@ def test_strip_fillers_keeps_particles_inside_words():
 
 
 def test_synonyms_longest_variant_first_and_both_ways_equal():
-    synonyms = Synonyms({"采样点": ["核酸检测点", "检测点"], "核酸检测": ["核酸", "做核酸"], "口罩": ["mask", "face mask"]})
+    synonyms = Synonyms({
+        "采样点": ["核酸检测点", "检测点"], "核酸检测": ["核酸", "做核酸"], "口罩": ["mask", "face mask"],
+    })
     assert synonyms.apply(normalize("核酸检测点在哪")) == "采样点在哪"
     assert synonyms.apply(normalize("去哪做核酸")) == "去哪核酸检测"
     assert synonyms.apply(normalize("Do I need a FACE MASK?")) == "do i need a 口罩"

@@ -7,9 +7,9 @@ import logging
 import os
 import sys
 
-from frontdesk.cli import ask, console, desk, evaluate, faqcheck, purge, report
+from frontdesk.cli import ask, console, desk, evaluate, faqcheck, purge, report, run
 
-COMMANDS = (console, desk, ask, evaluate, faqcheck, report, purge)
+COMMANDS = (console, desk, ask, evaluate, faqcheck, report, purge, run)
 
 
 def build_parser() -> argparse.ArgumentParser:
