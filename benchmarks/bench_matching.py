@@ -66,8 +66,8 @@ def generate_faq(base: Faq, size: int, rng: random.Random) -> Faq:
             other = rng.choice(all_questions)
             questions.append(donor if donor.isascii() else f"{donor}，{other[: max(2, len(other) // 3)]}")
         questions = [with_place(q, places[number]) for q in questions[:VARIANTS]]
-        entries.append(Entry(id=f"e{number:05d}", questions=tuple(questions), answers={"*": source.answer("zh")},
-                             keywords=source.keywords))
+        answers = {"zh": f"{places[number]}：{source.answer('zh')}", "en": f"{places[number]}: {source.answer('en')}"}
+        entries.append(Entry(f"e{number:05d}", tuple(questions), answers, keywords=source.keywords))
     return Faq(path=f"generated-{size}", entries=tuple(entries), synonyms=base.synonyms)
 
 

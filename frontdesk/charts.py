@@ -96,8 +96,11 @@ def _style(plt, cjk: bool) -> None:
 
 
 def _frame(ax, axis: str) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_locator(MaxNLocator(integer=True))  # counts: no 0.5 ticks
     ax.grid(axis=axis, color=GRID, linewidth=0.8)
     ax.set_axisbelow(True)
 

@@ -110,6 +110,8 @@ def _csv_rows(path: Path) -> Iterator[list[str]]:
 def _xlsx_rows(path: Path, sheet: str | None) -> Iterator[list[str]]:
     import openpyxl  # heavy; only imports need it
 
+    progress = Progress(f"reading {path.name}")
+    progress.step("opening the workbook")
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:
@@ -119,9 +121,11 @@ def _xlsx_rows(path: Path, sheet: str | None) -> Iterator[list[str]]:
             raise DataFileError([Problem(str(path), None, "--sheet",
                                          f"no sheet {sheet!r}; the sheets are: {', '.join(book.sheetnames)}")])
         ws = book[sheet] if sheet is not None else book.worksheets[0]
-        for values in ws.iter_rows(values_only=True):
+        for number, values in enumerate(ws.iter_rows(values_only=True), 1):
+            progress.update(number, "rows")
             yield ["" if v is None else _cell(v) for v in values]
     finally:
+        progress.done()
         book.close()
 
 

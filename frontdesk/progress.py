@@ -6,6 +6,8 @@ import sys
 import time
 from typing import TextIO
 
+ERASE_LINE = "\x1b[K"  # clear from the cursor to the end of the line
+
 
 class Progress:
     """Shows `label: done/total` (or a step name) on one line of a terminal; silent when not on a terminal."""
@@ -17,7 +19,7 @@ class Progress:
         self.enabled = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.every = every
         self._last = 0.0
-        self._width = 0
+        self._drawn = False
 
     def update(self, done: int, note: str = "") -> None:
         """Show how far the work is; redrawn at most every `every` seconds."""
@@ -37,13 +39,12 @@ class Progress:
 
     def done(self) -> None:
         """Clear the progress line."""
-        if self.enabled and self._width:
-            self.stream.write("\r" + " " * self._width + "\r")
+        if self.enabled and self._drawn:
+            self.stream.write(f"\r{ERASE_LINE}")
             self.stream.flush()
-            self._width = 0
+            self._drawn = False
 
     def _draw(self, text: str) -> None:
-        pad = max(self._width - len(text), 0)
-        self.stream.write("\r" + text + " " * pad)
+        self.stream.write(f"\r{text}{ERASE_LINE}")
         self.stream.flush()
-        self._width = len(text)
+        self._drawn = True

@@ -123,7 +123,7 @@ async def reload_now(kb: KnowledgeBase, phrases: Phrasebook | None = None, langu
 
 
 async def _log_reload(knowledge: Knowledge) -> None:
-    log.warning("knowledge reloaded: %d FAQ entries in use", len(knowledge.faq.entries))
+    log.info("knowledge reloaded: %d FAQ entries in use", len(knowledge.faq.entries))
 
 
 async def _log_problems(problems: list[Problem]) -> None:

@@ -18,6 +18,7 @@ class MatchingSettings:
     answer: float = 45.0
     suggest: float = 25.0
     max_suggestions: int = 3
+    margin: float = 8.0  # to answer, the best entry must also lead the runner-up by this many points
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
         answer=_number(m.get("answer"), MatchingSettings.answer, file, "matching.answer", problems),
         suggest=_number(m.get("suggest"), MatchingSettings.suggest, file, "matching.suggest", problems),
         max_suggestions=int(_number(m.get("max_suggestions"), 3, file, "matching.max_suggestions", problems)),
+        margin=_number(m.get("margin"), MatchingSettings.margin, file, "matching.margin", problems),
     )
     if matching.suggest > matching.answer:
         problems.append(Problem(file, None, "matching.suggest", "must not be above matching.answer"))

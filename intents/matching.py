@@ -32,7 +32,8 @@ from intents.normalize import Lexicon, Synonyms, default_lexicon, is_cjk, normal
 from intents.segment import Segmenter, char_grams, stem
 
 ASK_PREFIX = "?"           # a kind-of-ask term is written "?how", "?cost" ...
-ANSWER_MARGIN = 8.0        # points the best entry must lead the runner-up by to be answered directly
+COMMON_CHARACTER_SHARE = 0.2  # a single character used by more entries than this is no evidence (and slow)
+ANSWER_CHARS = 60          # how much of each answer (per language) counts as words its entry knows
 
 
 @dataclass(frozen=True)
@@ -164,8 +165,8 @@ class _Index:
         self.own = _postings(self._own_terms, self._own_variants, len(vocab))
         self.known = _postings(known_terms, known_entries, len(vocab))
         self.credit = _postings(known_terms, np.asarray(known_c, dtype=np.float64), len(vocab), known_entries)
-        entries_per_term = np.bincount(known_terms, minlength=len(vocab))
-        self.weights = np.log1p(n_entries / np.maximum(entries_per_term, 1)).astype(np.float64)
+        self._entries_per_term = np.bincount(known_terms, minlength=len(vocab))
+        self.weights = np.log1p(n_entries / np.maximum(self._entries_per_term, 1)).astype(np.float64)
         self.variant_weight = self._variant_weights()
 
     def idf(self, df: float) -> float:
@@ -177,6 +178,14 @@ class _Index:
         for term, tid in self.vocab.items():
             if term.startswith(prefix):
                 self.weights[tid] = max(self.weights[tid], least)
+        self.variant_weight = self._variant_weights()
+
+    def silence(self, which, share: float) -> None:
+        """Weigh zero (and so skip) the terms `which` accepts that more than `share` of the entries use."""
+        common = self._entries_per_term > share * self.n_entries
+        for term, tid in self.vocab.items():
+            if common[tid] and which(term):
+                self.weights[tid] = 0.0
         self.variant_weight = self._variant_weights()
 
     def _variant_weights(self) -> np.ndarray:
@@ -199,6 +208,8 @@ class _Index:
             if tid is None:
                 continue
             w = weights[term]
+            if w <= 0:
+                continue
             own_idx.append(self.own[tid])
             own_val.append(np.full(len(self.own[tid]), w))
             known_idx.append(self.known[tid])
@@ -240,7 +251,8 @@ class FaqMatcher:
         if tuning.answer_credit > 0:
             for e, entry in enumerate(faq.entries):
                 for text in entry.answers.values():
-                    known_words[e].update(dict.fromkeys(self._plain_words(text, seen), tuning.answer_credit))
+                    words = self._plain_words(text[:ANSWER_CHARS], seen)
+                    known_words[e].update(dict.fromkeys(words, tuning.answer_credit))
         for e, ks in enumerate(keywords):
             for keyword in ks:
                 known_words[e].update(dict.fromkeys(self._plain_words(keyword, seen), 1.0))
@@ -259,6 +271,7 @@ class FaqMatcher:
         self.variant_asks = entry_asks[self.variant_entry]
         self.unknown_weight = self.words.idf(1.0)  # a word no entry uses weighs as much as the rarest
         self.words.floor(ASK_PREFIX, self.ask_weight)
+        self.grams.silence(lambda gram: len(gram) == 1, COMMON_CHARACTER_SHARE)
 
     def _plain_words(self, text: str, seen: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
         """Return the words of a keyword or answer (no kinds of ask), analysing each distinct text once."""
@@ -272,7 +285,7 @@ class FaqMatcher:
         return self.words.weight(term, self.unknown_weight)
 
     def _gram_weight(self, term: str) -> float:
-        return self.grams.weight(term, self.unknown_weight)
+        return self.grams.weight(term, self.unknown_weight)  # a silenced common character weighs 0
 
     def _scores(self, query: Terms) -> np.ndarray:
         word_weights = {t: self._word_weight(t) for t in query.words}
@@ -353,7 +366,7 @@ def _postings(terms: np.ndarray, values: np.ndarray, size: int, by: np.ndarray |
 
 def decide(candidates: list[Candidate], settings: MatchingSettings) -> MatchDecision:
     """Answer, suggest or hand off, from ranked candidates and the named thresholds."""
-    margin = getattr(settings, "margin", ANSWER_MARGIN)
+    margin = settings.margin
     if not candidates:
         return MatchDecision("handoff", ())
     best = candidates[0]

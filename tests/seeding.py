@@ -193,10 +193,7 @@ async def seed_day(store, clock: ManualClock, faq: Faq, day: dt.date = DAY, ques
     for n, hour in enumerate(hours):
         at = local(day, hour, rng.randrange(60), rng.randrange(60))
         roll = rng.random()
-        if n % 8 == 0:
-            entry = rising
-        else:
-            entry = _pick(rng, ids)
+        entry = rising if n % 8 == 0 else _pick(rng, ids)
         question = faq.get(entry).questions[0]
         if roll < 0.72:
             helpful = None

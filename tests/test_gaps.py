@@ -13,6 +13,7 @@ from frontdesk.cli import main
 from frontdesk.clock import ManualClock
 from frontdesk.faq import parse_faq
 from frontdesk.gaps import find_gaps, group_questions, render_gaps, skeleton
+from frontdesk.model import Citizen
 from frontdesk.settings import MatchingSettings
 from frontdesk.store import SqliteStore
 from frontdesk.store.reports import MissedQuestion
@@ -68,7 +69,8 @@ async def test_unanswered_questions_are_grouped_and_ranked(seeded, faq):
     assert [g.title for g in unmatched[:3]] == list(GAP_TITLES)
     swim = groups[0]
     assert swim.count == 9 and swim.kinds == {"unmatched": 9}
-    assert {text for text, _ in swim.examples} == {"游泳馆开了吗", "游泳馆开门了吗", "请问游泳馆开了吗？", "游泳馆现在开放了吗"}
+    assert {text for text, _ in swim.examples} == {
+        "游泳馆开了吗", "游泳馆开门了吗", "请问游泳馆开了吗？", "游泳馆现在开放了吗"}
     assert sum(n for _, n in swim.examples) == 9
     assert swim.closest is None or swim.closest[1] < MATCHING.suggest
     assert swim.category is None and swim.answered_by is None
@@ -125,10 +127,12 @@ def test_grouping_keeps_different_questions_apart():
     def q(i, text):
         return MissedQuestion(i, float(i), text, "zh", "unmatched", None, None, None)
 
-    texts = ["外卖能送进小区吗", "外卖能送进小区吗？", "快递能送进小区吗", "公交停运了吗", "地铁停运了吗", "公交停运了没有"]
+    texts = ["外卖能送进小区吗", "外卖能送进小区吗？", "快递能送进小区吗",
+             "公交停运了吗", "地铁停运了吗", "公交停运了没有"]
     groups = group_questions([q(i, t) for i, t in enumerate(texts)])
     assert sorted(sorted(x.text for x in g) for g in groups) == sorted([
-        ["外卖能送进小区吗", "外卖能送进小区吗？"], ["快递能送进小区吗"], ["公交停运了吗", "公交停运了没有"], ["地铁停运了吗"],
+        ["外卖能送进小区吗", "外卖能送进小区吗？"], ["快递能送进小区吗"],
+        ["公交停运了吗", "公交停运了没有"], ["地铁停运了吗"],
     ])
 
 
@@ -143,3 +147,15 @@ def test_cli_gaps(seeded_db, faq_path, tmp_path, capsys):
     assert "1. [operator] case #" in out and "2. 游泳馆开了吗 — asked 9 time(s) (9 unmatched)" in out
     assert "4. " not in out and SECRET_PHONE not in out
     assert main(["faq", "gaps", "--db", str(tmp_path / "none.sqlite3")]) == 2
+
+
+async def test_the_note_can_carry_the_draft_answer(tmp_path, faq):
+    async with SqliteStore(tmp_path / "note.sqlite3", clock=ManualClock(local(DAY, 9))) as store:
+        case = await store.open_case(Citizen("telegram", "7", "7", "市民"), reason="unmatched", priority="normal",
+                                     question="周末能打疫苗吗", language="zh")
+        await store.claim(case.number, "duty1")
+        await store.enqueue(case.number, "telegram", "7", "可以。", "duty1")
+        await store.add_note(case.number, "duty1", "#FAQ：周末各接种点 9:00-16:00 开放。")
+        await store.add_note(case.number, "duty2", "跟进了")
+        [marked] = await gaps_of(store, faq)
+    assert marked.case_number == case.number and marked.draft == "周末各接种点 9:00-16:00 开放。"

@@ -55,7 +55,8 @@ def test_csv_becomes_a_valid_faq(tmp_path):
     outcome = import_file(DATA / "hotline.csv", out, today=TODAY)
     faq = load_faq(out)
     sunday = make_id("周日可以做核酸吗")
-    assert [e.id for e in faq.entries] == ["hotline-hours", sunday, make_id("停车场几点开门"), make_id("加强针要预约吗")]
+    assert [e.id for e in faq.entries] == [
+        "hotline-hours", sunday, make_id("停车场几点开门"), make_id("加强针要预约吗")]
     assert outcome.added == [e.id for e in faq.entries] and outcome.rows == 4
     hours = faq.get("hotline-hours")
     assert hours.questions == ("热线几点上班", "热线服务时间是什么时候", "What are the hotline's opening hours?")
@@ -94,7 +95,8 @@ def test_xlsx_merges_into_an_existing_faq_keeping_comments(tmp_path):
     assert outcome.added == [make_id("老人可以上门接种吗"), make_id("外地回来要隔离吗")]
     text = out.read_text(encoding="utf-8")
     for kept in ("# 区热线 FAQ —— 维护说明：每条问法只写在一个条目里。", "  # ---- 热线 ----", "  # ---- 疫苗 ----",
-                 "      - 热线几点上班   # 市民最常用的说法", "    notes: 每周一核对接种点名单", "    source: 区热线管理办法",
+                 "      - 热线几点上班   # 市民最常用的说法", "    notes: 每周一核对接种点名单",
+                 "    source: 区热线管理办法",
                  "    updated: 2026-11-01"):
         assert kept in text
     assert text.startswith(EXISTING.split("  # ---- 疫苗 ----")[0])  # the untouched entry is byte for byte the same

@@ -85,7 +85,7 @@ def test_the_summary_matches_what_was_seeded(day_report):
 
 
 def test_every_section_is_there_with_its_chart(day_report):
-    path, markdown, seeded = day_report
+    path, markdown, _ = day_report
     for number, title in enumerate(("Messages per hour", "Answered by the bot vs handed off",
                                     "Handoffs by reason and category", "Urgent cases and time to claim",
                                     "Cases forwarded to departments", "Most asked FAQ entries",
@@ -183,4 +183,4 @@ def test_progress_shows_only_on_a_terminal():
     progress.step("drawing volume.png")
     progress.done()
     assert "\rimporting: 1/3" in shown.getvalue() and "\rimporting: drawing volume.png" in shown.getvalue()
-    assert shown.getvalue().endswith("\r")
+    assert shown.getvalue().endswith("\r\x1b[K")

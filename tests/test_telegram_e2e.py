@@ -287,9 +287,11 @@ async def test_a_non_operator_is_refused_and_nothing_changes(bot):
     bot.api.send_text(OUTSIDER, "I can help you", chat=bot.group, reply_to=card)
     await bot.posted("只有登记的值班人员")
     bot.api.send_text(OUTSIDER, "/take 1", chat=bot.group)
-    await bot.api.wait_until(
-        lambda: len([c for c in bot.api.calls_to("sendMessage", GROUP) if "只有登记的值班人员" in c.params["text"]]) == 2,
-        what="second refusal")
+
+    def refusals():
+        return [c for c in bot.api.calls_to("sendMessage", GROUP) if "只有登记的值班人员" in c.params["text"]]
+
+    await bot.api.wait_until(lambda: len(refusals()) == 2, what="second refusal")
     case = await bot.store.get_case(1)
     assert case.status == "open" and case.operator_id is None
     assert bot.api.calls_to("editMessageText") == []

@@ -10,13 +10,13 @@ from pathlib import Path
 from frontdesk.cli.common import add_data_options, knowledge_from, settings_from
 
 
-def _day(text: str) -> dt.date:
-    if text in ("today", "yesterday"):
-        return dt.date.today() - dt.timedelta(days=1 if text == "yesterday" else 0)
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD, today or yesterday): {text!r}") from None
+def _day(text: str) -> str:
+    if text not in ("today", "yesterday"):
+        try:
+            dt.date.fromisoformat(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD, today or yesterday): {text!r}") from None
+    return text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,7 +49,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     kb = knowledge_from(settings).current
     tz = hotline_timezone(settings)
-    period = period_for(args.day, 30 if args.month else 7 if args.week else 1, tz)
+    today = dt.datetime.now(tz).date()
+    day = {"today": today, "yesterday": today - dt.timedelta(days=1)}.get(args.day) if args.day else None
+    day = day or (dt.date.fromisoformat(args.day) if args.day else None)
+    period = period_for(day, 30 if args.month else 7 if args.week else 1, tz, today)
 
     async def collect():
         store = SqliteStore(settings.db_path)
