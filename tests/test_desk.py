@@ -6,12 +6,12 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from frontdesk.store.sqlite import SqliteStore
 
 from frontdesk.desk import Desk
 from frontdesk.knowledge import KnowledgeBase
 from frontdesk.model import Attachment, Citizen, IncomingMessage
 from frontdesk.settings import MatchingSettings, load_settings
+from frontdesk.store.sqlite import SqliteStore
 
 ROOT = Path(__file__).resolve().parent.parent
 FAQ = """\
