@@ -11,6 +11,7 @@ from frontdesk.cli.common import add_data_options, knowledge_from, settings_from
 from frontdesk.desk import Desk
 from frontdesk.model import Citizen
 from frontdesk.outbox import console_delivery
+from frontdesk.reload import KnowledgeWatcher
 from frontdesk.store import open_store
 from handlers.console import PLATFORM, CitizenConsole, run_console
 
@@ -43,6 +44,8 @@ def _login() -> str:
 
 async def _chat(settings, knowledge, citizen: Citizen) -> None:
     store = await open_store(settings)
+    watcher = KnowledgeWatcher(knowledge, on_problem=_print_problems)
+    watcher.start()
     try:
         desk = Desk(knowledge, store, settings)
         console = CitizenConsole(desk, citizen, sys.stdout, deliver=console_delivery(store))
@@ -52,4 +55,11 @@ async def _chat(settings, knowledge, citizen: Citizen) -> None:
                                         hotline_name=kb.phrases.say("hotline_name", "zh")))
         await run_console(console, sys.stdin)
     finally:
+        await watcher.stop()
         await store.close()
+
+
+async def _print_problems(problems) -> None:
+    print("FAQ edit refused, still answering from the last good version:", file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
