@@ -16,7 +16,7 @@ AUTHORS = ("citizen", "bot", "operator", "note", "system")
 # Steps recorded in a case's event log, each with who did it and when.
 EVENT_KINDS = (
     "opened", "claimed", "released", "transferred", "forwarded", "resolved",
-    "reopened", "cancelled", "closed", "escalated",
+    "reopened", "cancelled", "closed", "escalated", "marked_for_faq",
 )
 OUTBOX_STATUSES = ("pending", "delivered", "failed")
 
@@ -55,6 +55,8 @@ class Case:
     queued_at: float | None = None  # when it (re-)entered the queue: opening, release or reopening
     cancelled_at: float | None = None
     closed_at: float | None = None
+    add_to_faq: bool = False  # an operator marked it for the FAQ (see `faq gaps`)
+    faq_draft: str | None = None  # the operator's draft answer; None: their last reply serves as the draft
 
     @property
     def is_active(self) -> bool:
@@ -280,6 +282,11 @@ class CaseStore(Protocol):
 
     async def add_note(self, case_number: int, operator_id: str, text: str) -> CaseMessage:
         """Add an internal note (never shown to the citizen) to any case."""
+
+    async def mark_for_faq(
+        self, case_number: int, operator_id: str, draft: str | None = None, *, force: bool = False,
+    ) -> Case:
+        """Mark a claimed or resolved case "add to FAQ" (its holder or resolver; force: the supervisor)."""
 
     async def messages(self, case_number: int) -> list[CaseMessage]:
         """Return a case's log in order."""

@@ -4,7 +4,8 @@ A question counts when the desk handed it to a person because nothing matched, w
 down every suggestion, or when the citizen said the answer did not help. Questions are grouped when their
 normalised texts are near-identical (rapidfuzz ratio >= GROUP_SIMILARITY), the groups are ranked by how often
 they were asked, and each group shows examples, the closest existing entry and a YAML skeleton. Cases an
-operator marked with a note starting "#faq" come first, with the operator's reply as the draft answer.
+operator marked "add to FAQ" (/addfaq) come first, with the operator's draft, else their last reply, as the
+draft answer.
 """
 
 from __future__ import annotations

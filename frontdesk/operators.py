@@ -36,7 +36,9 @@ from frontdesk.cases import (
 )
 from frontdesk.clock import Clock
 from frontdesk.faq import Faq, load_faq
+from frontdesk.knowledge import KnowledgeBase
 from frontdesk.phrases import Phrasebook, load_phrases
+from frontdesk.reload import reload_now
 from frontdesk.settings import ROOT, Settings
 from frontdesk.yamlfile import DataFileError
 
@@ -101,21 +103,25 @@ class OperatorDesk:
         *,
         language: str | None = None,
         clock: Clock = time.time,
+        knowledge: KnowledgeBase | None = None,
     ):
         self.store = store
         self.settings = settings
         self.phrases = phrases or load_operator_phrases()
         self._faq_provider = faq_provider
+        self.knowledge = knowledge  # what /reload reloads; without a faq_provider, /faq answers from it too
         self.language = language or getattr(settings, "operator_language", None) or "zh"
         self.clock = clock
         self.tz = _timezone(settings)
         self.current: dict[str, int] = {}  # operator id -> the case they last took or acted on
+        self.last_resolved: dict[str, int] = {}  # operator id -> the case they last resolved (for /addfaq)
         self._commands: dict[str, Callable] = {
             "queue": self._cmd_queue, "take": self._cmd_take, "reply": self._cmd_reply, "note": self._cmd_note,
             "faq": self._cmd_faq, "transfer": self._cmd_transfer, "release": self._cmd_release,
             "resolve": self._cmd_resolve, "history": self._cmd_history, "mine": self._cmd_mine,
             "onduty": self._cmd_onduty, "offduty": self._cmd_offduty, "handover": self._cmd_handover,
             "stats": self._cmd_stats, "help": self._cmd_help, "start": self._cmd_help,
+            "addfaq": self._cmd_addfaq, "reload": self._cmd_reload,
         }
 
     # -- entry point ---------------------------------------------------------------------------------
@@ -284,7 +290,41 @@ class OperatorDesk:
             return self._refused(exc, number)
         if self.current.get(operator_id) == number:
             del self.current[operator_id]
+        self.last_resolved[operator_id] = number
         return Outcome(True, [self.say("resolved", case=self.label(number))], case)
+
+    async def add_to_faq(self, operator_id: str, number: int, draft: str | None = None) -> Outcome:
+        """Mark a claimed or resolved case "add to FAQ" for the maintainers' `faq gaps`, with an optional draft.
+
+        Only the operator holding or having resolved the case may, or the supervisor; without a draft the
+        operator's last reply to the citizen serves as the draft answer.
+        """
+        refusal = self._authorise(operator_id)
+        if refusal is not None:
+            return refusal
+        try:
+            case = await self.store.mark_for_faq(number, operator_id, draft or None,
+                                                 force=self._is_supervisor(operator_id))
+        except CaseError as exc:
+            return self._refused(exc, number)
+        shown = case.faq_draft
+        if shown is None:
+            replies = [m.text for m in await self.store.messages(number) if m.author == "operator" and m.text]
+            shown = replies[-1] if replies else None
+        if shown is None:
+            return Outcome(True, [self.say("faq_marked_no_draft", case=self.label(number))], case)
+        return Outcome(True, [self.say("faq_marked", case=self.label(number), draft=_snippet(shown))], case)
+
+    async def reload(self, operator_id: str) -> Outcome:
+        """Reload the FAQ, intents and messages now; say what was loaded or, for a broken edit, what is wrong."""
+        refusal = self._authorise(operator_id)
+        if refusal is not None:
+            return refusal
+        if self.knowledge is None:
+            return Outcome(False, [self.say("reload_unavailable")])
+        before = self.knowledge.current
+        message = await reload_now(self.knowledge, self.phrases, self.language)
+        return Outcome(self.knowledge.current is not before, [message])
 
     async def queue_view(self, operator_id: str) -> Outcome:
         """List the open cases: overdue first, then urgent first, then oldest, with waiting times."""
@@ -484,6 +524,8 @@ class OperatorDesk:
             return provider
         if callable(provider):
             return provider()
+        if self.knowledge is not None:
+            return self.knowledge.current.faq
         faq = load_faq(self.settings.faq_path)
         self._faq_provider = faq
         return faq
@@ -565,7 +607,7 @@ class OperatorDesk:
             target = localized(self.settings.departments.get(target, target), self.language)
         elif event.kind == "transferred":
             target = self._operator_name(target)
-        if event.kind in ("transferred", "forwarded", "resolved"):
+        if event.kind in ("transferred", "forwarded", "resolved", "marked_for_faq"):
             detail = self.say("event_detail", detail=detail) if detail else ""
         elif event.kind == "opened":
             detail = self._reason(detail)
@@ -676,6 +718,19 @@ class OperatorDesk:
         if number is None:
             return Outcome(False, [self.say("no_current")])
         return await self.resolve(operator_id, number, summary)
+
+    async def _cmd_addfaq(self, operator_id: str, args: str) -> Outcome:
+        number, draft = self._target_case(operator_id, args)
+        if number is None:
+            number = self.last_resolved.get(operator_id)
+        if number is None:
+            return Outcome(False, [self.say("no_current")])
+        return await self.add_to_faq(operator_id, number, draft or None)
+
+    async def _cmd_reload(self, operator_id: str, args: str) -> Outcome:
+        if args:
+            return self._usage("/reload")
+        return await self.reload(operator_id)
 
     async def _cmd_history(self, operator_id: str, args: str) -> Outcome:
         number, rest = self._target_case(operator_id, args)

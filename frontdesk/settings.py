@@ -19,6 +19,7 @@ class MatchingSettings:
     suggest: float = 25.0
     max_suggestions: int = 3
     margin: float = 8.0  # to answer, the best entry must also lead the runner-up by this many points
+    runner_up_share: float = 0.7  # ...and the runner-up may score at most this share of the best
 
 
 @dataclass(frozen=True)
@@ -105,9 +106,13 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
         suggest=_number(m.get("suggest"), MatchingSettings.suggest, file, "matching.suggest", problems),
         max_suggestions=int(_number(m.get("max_suggestions"), 3, file, "matching.max_suggestions", problems)),
         margin=_number(m.get("margin"), MatchingSettings.margin, file, "matching.margin", problems),
+        runner_up_share=_number(m.get("runner_up_share"), MatchingSettings.runner_up_share, file,
+                                "matching.runner_up_share", problems),
     )
     if matching.suggest > matching.answer:
         problems.append(Problem(file, None, "matching.suggest", "must not be above matching.answer"))
+    if not 0.0 < matching.runner_up_share <= 1.0:
+        problems.append(Problem(file, None, "matching.runner_up_share", "must be above 0 and at most 1"))
     q = _section(top, "queue")
     limits_node = q.get("claim_limits")
     limits = dict(QueueSettings().claim_limits)

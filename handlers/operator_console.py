@@ -3,7 +3,8 @@
 Reads one command per line (/queue, /take 12, /reply 12 ..., see /help) until end of input, prints the
 replies, and while waiting for input it prints, about once a second, new citizen messages on the cases this
 operator holds and the notices addressed to them (overdue escalations, transfers, withdrawals). It also runs
-the escalation sweep, so overdue cases are escalated even when no Telegram bot is running.
+the escalation sweep, so overdue cases are escalated even when no Telegram bot is running. The FAQ, intent and
+message files are loaded at start for /faq; /reload loads them again in this process (the bot reloads its own).
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from typing import TextIO
 
 from frontdesk.clock import Clock
 from frontdesk.escalation import Escalator, relay_notices
+from frontdesk.knowledge import KnowledgeBase
 from frontdesk.operators import OperatorDesk, load_operator_phrases, localized
 from frontdesk.settings import Settings, load_settings
 from frontdesk.store import open_store
+from frontdesk.yamlfile import DataFileError, Problem
 
 POLL_SECONDS = 1.0
 
@@ -34,6 +37,14 @@ class PrintNotifier:
     async def notify(self, operator_id: str | None, text: str) -> None:
         """Print one notice."""
         self.write(text)
+
+
+def load_knowledge_base(settings: Settings) -> tuple[KnowledgeBase | None, list[Problem]]:
+    """Load the FAQ, intents and phrases for the desk; on problems return them instead (the desk runs without)."""
+    try:
+        return KnowledgeBase(settings.faq_path, settings.intents_path, settings.messages_paths), []
+    except DataFileError as exc:
+        return None, exc.problems
 
 
 def _start_reader(stream: TextIO, loop: asyncio.AbstractEventLoop, lines: asyncio.Queue) -> None:
@@ -114,11 +125,14 @@ async def run_operator_console(
         stdout.write(phrases.say("not_operator", language, operator=operator_id) + "\n")
         stdout.flush()
         return 2
+    knowledge, problems = load_knowledge_base(settings)
     store = await open_store(settings, db_path, clock=clock)
     try:
-        desk = OperatorDesk(store, settings, phrases, clock=clock)
+        desk = OperatorDesk(store, settings, phrases, clock=clock, knowledge=knowledge)
         console = OperatorConsole(desk, Escalator(store, settings, clock=clock), operator_id, stdout)
         await console.start()
+        if problems:
+            console.show("\n".join([desk.say("console_no_knowledge"), *(f"  {p}" for p in problems)]))
         await console.tick()
         prompt = stdin.isatty()
         lines: asyncio.Queue = asyncio.Queue()

@@ -235,6 +235,7 @@ class Services:
         self.tasks: list[asyncio.Task] = []
         self.watcher: KnowledgeWatcher | None = None
         self._wake = asyncio.Event()
+        self.stopping = False
 
     def kick_outbox(self) -> None:
         """Start delivering now instead of at the next interval."""
@@ -242,7 +243,7 @@ class Services:
 
     async def deliver_loop(self, worker: OutboxWorker, bot) -> None:
         """Deliver due outbox items every interval, or at once when kicked."""
-        while True:
+        while not self.stopping:
             self._wake.clear()
             try:
                 await worker.run_once()
@@ -251,8 +252,10 @@ class Services:
                 raise
             except Exception as exc:
                 log.error("outbox round failed: %s", type(exc).__name__)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that coincides with a kick
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.intervals.outbox)
+                async with asyncio.timeout(self.intervals.outbox):
+                    await self._wake.wait()
 
     async def _show_blocked(self, bot) -> None:
         """Update the cards of cases whose citizen turned out to have blocked the bot."""
@@ -266,7 +269,7 @@ class Services:
         """Escalate overdue cases, edit their cards, and post waiting notices in the group, every interval."""
         escalator = Escalator(self.store, self.settings)
         notifier = GroupNotifier(self.room, bot)
-        while True:
+        while not self.stopping:
             try:
                 sweep = await escalator.sweep()
                 for case, _ in sweep.escalated:
@@ -307,6 +310,7 @@ def build_application(
         .rate_limiter(FrontdeskRateLimiter(limits))
         .concurrent_updates(PerChatUpdateProcessor(max_concurrent_updates))
         .connection_pool_size(max(8, min(max_concurrent_updates, 64)))
+        .pool_timeout(10.0)
         .get_updates_read_timeout(intervals.poll_timeout + 10)
         .post_init(_post_init)
         .post_stop(_post_stop)
@@ -392,6 +396,7 @@ class StartupError(Exception):
 async def _post_init(application: Application) -> None:
     """Open the store, build the desks, find the operators' group, register menus and start the loops."""
     services = services_of(application)
+    services.stopping = False
     settings = services.settings
     bot = application.bot
     if services.store is None:
@@ -432,6 +437,8 @@ def _reloaded(services: Services, bot):
 async def _post_stop(application: Application) -> None:
     """Stop the background loops while the bot can still talk to Telegram."""
     services = services_of(application)
+    services.stopping = True
+    services.kick_outbox()
     for task in services.tasks:
         task.cancel()
     for task in services.tasks:

@@ -23,6 +23,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from frontdesk.cases import ACTIVE_STATUSES, Case
+from frontdesk.desk import COMMANDS as DESK_COMMANDS
 from frontdesk.model import IncomingMessage
 from frontdesk.operators import localized
 from handlers.telegram_citizens import PLATFORM
@@ -64,6 +65,12 @@ def _case_number(command_text: str) -> int | None:
     return int(number.group(1)) if number else None
 
 
+def _desk_command(text: str) -> bool:
+    """Say whether the citizen's text is one of the commands the desk answers itself."""
+    text = text.strip()
+    return text.startswith("/") and text.split()[0].split("@")[0].lower() in DESK_COMMANDS
+
+
 class OperatorRoom:
     """The operators' group: case cards, case threads and notices, always edited to match the store."""
 
@@ -72,6 +79,7 @@ class OperatorRoom:
         self.chat_id = chat_id
         self.forum = forum
         self.cards: dict[int, Card] = {}
+        self.names: dict[str, str] = {}  # operator id -> their Telegram name, learned as they act
         self._locks: dict[int, asyncio.Lock] = {}
 
     @property
@@ -112,7 +120,8 @@ class OperatorRoom:
         if case.citizen_blocked:
             lines.append(f"<b>{escape(self.say('card_blocked'))}</b>")
         if case.status in ACTIVE_STATUSES:
-            lines.append(f"\n<i>{escape(self.say('card_hint'))}</i>")
+            hint = "card_hint_topic" if self.forum else "card_hint"
+            lines.append(f"\n<i>{escape(self.say(hint))}</i>")
         return "\n".join(lines)
 
     @staticmethod
@@ -134,9 +143,18 @@ class OperatorRoom:
         ]])
 
     def operator_name(self, operator_id: str) -> str:
-        """Return an operator's configured name in the team's language, or the id."""
+        """Return an operator's configured name in the team's language, else their Telegram name, else the id."""
         operator = self.services.settings.operator(operator_id)
-        return localized(operator.name, self.language) if operator else operator_id
+        if operator is not None and operator.name != operator_id:
+            return localized(operator.name, self.language)
+        return self.names.get(operator_id, operator_id)
+
+    def saw_operator(self, user) -> str:
+        """Remember the Telegram name of whoever acts in the group; return their operator id."""
+        operator_id = str(user.id)
+        if self.services.settings.operator(operator_id) is not None:
+            self.names[operator_id] = user.full_name
+        return operator_id
 
     def _name(self, kind: str, value: str) -> str:
         key = f"{kind}_{value}"
@@ -261,7 +279,8 @@ class OperatorRoom:
             if incoming.text.strip() and incoming.text.strip() != after.question.strip():
                 await self.citizen_line(bot, after, incoming, message)
         elif after is not None:
-            await self.citizen_line(bot, after, incoming, message)
+            if not _desk_command(incoming.text):  # the desk's own commands (/status ...) are not case messages
+                await self.citizen_line(bot, after, incoming, message)
             await self.refresh_card(bot, after.number)
         if before is not None and (after is None or after.number != before.number):
             await self.refresh_card(bot, before.number)
@@ -308,7 +327,7 @@ class OperatorHandlers:
         """Run an operator's typed command through OperatorDesk and update the cards it touched."""
         services = self.services
         message = update.effective_message
-        operator_id = str(update.effective_user.id)
+        operator_id = services.room.saw_operator(update.effective_user)
         operators = services.operators
         if not operators.is_operator(operator_id):
             await self._answer(message, [self._refusal(operator_id)])
@@ -353,7 +372,7 @@ class OperatorHandlers:
         number = await self._case_of(message)
         if number is None:
             return  # the operators talking among themselves
-        operator_id = str(update.effective_user.id)
+        operator_id = services.room.saw_operator(update.effective_user)
         if not services.operators.is_operator(operator_id):
             await self._answer(message, [self._refusal(operator_id)])
             return
@@ -379,7 +398,7 @@ class OperatorHandlers:
         if message is None or message.chat.id != services.room.chat_id:
             await query.answer()
             return
-        operator_id = str(query.from_user.id)
+        operator_id = services.room.saw_operator(query.from_user)
         if not services.operators.is_operator(operator_id):
             await query.answer(clip(self._refusal(operator_id), CALLBACK_ANSWER_CHARS), show_alert=True)
             return

@@ -2,12 +2,15 @@
 
 How a score is made (a fixed function, the same on any FAQ, so the thresholds in settings.yaml need no tuning):
 a text becomes terms: words (jieba for Chinese with the FAQ's own terms in its dictionary, Porter stems for
-English, FAQ synonyms made canonical, fillers and stop words dropped) plus one term per kind of ask (how, cost,
-where, when ... from intents/lexicon.yaml). Every term weighs its rarity across the FAQ's entries (IDF); a kind
-of ask weighs at least as a word used by 2% of entries, however common it is. For a query and one variant
+English, synonyms made canonical: the FAQ's own joined with the general ones of intents/lexicon.yaml, fillers
+and stop words dropped) plus one term per kind of ask (how, cost, where, when ... from intents/lexicon.yaml).
+A citizen's text first has homophone typos of the FAQ's own words repaired (隔里 -> 隔离, 核算 -> 核酸:
+intents.segment.Homophones, by toneless pinyin). Every term weighs its rarity across the FAQ's entries (IDF); a
+kind of ask weighs at least as a word used by 2% of entries, however common it is. For a query and one variant
 
     covered(query)   = weight of the query's terms the variant's ENTRY knows / weight of all the query's terms
-                       (an entry knows its variants' and keywords' terms fully, its answer's words at 0.3)
+                       (an entry knows its variants' and keywords' terms fully, also the words of the synonyms
+                       its variants use as written ("red code" besides 红码), and its answer's words at 0.3)
     covered(variant) = weight of the variant's terms the query has / weight of all the variant's terms
     similarity       = covered(query) ** 1.0 * covered(variant) ** 0.3
 
@@ -15,11 +18,14 @@ The same similarity is computed on character grams (Chinese bigrams and single c
 trigrams, and the kinds of ask), the fallback for unknown words and typos (合酸 ~ 核酸), and the two are
 averaged. A query that asks a kind of thing its entry never answers (多少钱 against 在哪里) scores x0.8.
 score = 100 * similarity; an entry takes its best variant's score. Each constant was measured on the shipped
-FAQ and on covid-qa-en (benchmarks/README.md); `decide` adds a margin over the runner-up.
+FAQ and on covid-qa-en (benchmarks/README.md). `decide` answers only a clear winner: at least `answer`, ahead of
+the runner-up by `margin` points AND with the runner-up at most `runner_up_share` of it (a ratio means the same
+at any score).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,8 +34,16 @@ import numpy as np
 
 from frontdesk.faq import Faq
 from frontdesk.settings import MatchingSettings
-from intents.normalize import Lexicon, Synonyms, default_lexicon, is_cjk, normalize, strip_fillers
-from intents.segment import Segmenter, char_grams, stem
+from intents.normalize import (
+    Lexicon,
+    Synonyms,
+    default_lexicon,
+    is_cjk,
+    merge_synonyms,
+    normalize,
+    strip_fillers,
+)
+from intents.segment import Homophones, Segmenter, stem
 
 ASK_PREFIX = "?"           # a kind-of-ask term is written "?how", "?cost" ...
 COMMON_CHARACTER_SHARE = 0.2  # a single character used by more entries than this is no evidence (and slow)
@@ -83,13 +97,14 @@ class Analyzer:
         self.synonyms = synonyms
         self.segmenter = Segmenter(synonyms.terms(), new_words)
 
-    def prepare(self, text: str) -> str:
-        """Return text normalised, with FAQ synonyms made canonical and without fillers."""
-        return strip_fillers(self.synonyms.apply(normalize(text)), self.lexicon)
+    def prepare(self, text: str, canonical: bool = True, normalized: bool = False) -> str:
+        """Return text normalised, with FAQ synonyms made canonical (unless told not to) and without fillers."""
+        text = text if normalized else normalize(text)
+        return strip_fillers(self.synonyms.apply(text) if canonical else text, self.lexicon)
 
-    def terms(self, text: str) -> Terms:
-        """Return the words and character grams of text (kinds of ask count in both)."""
-        tokens = self.segmenter.words(self.prepare(text))
+    def terms(self, text: str, canonical: bool = True, normalized: bool = False) -> Terms:
+        """Return the words and character grams of text (kinds of ask count in both); say if it is normalised."""
+        tokens = self.segmenter.words(self.prepare(text, canonical, normalized))
         kind_of = self.lexicon.ask_kind_of
         prefixes = self.lexicon.ask_prefixes
         stop = self.lexicon.stop_words
@@ -99,39 +114,59 @@ class Analyzer:
         i = 0
         while i < len(tokens):
             token = tokens[i]
-            chinese = is_cjk(token[0])
+            chinese = _han(token[0])  # the segmenter keeps Chinese and other tokens apart
             kind, end, phrase = None, i, ""
-            for j in range(i, len(tokens)):  # the longest ask phrase starting here, aligned to words
-                phrase = phrase + tokens[j] if chinese or not phrase else f"{phrase} {tokens[j]}"
-                if phrase not in prefixes:
-                    break
-                if phrase in kind_of:
-                    kind, end = kind_of[phrase], j + 1
+            if token in prefixes:
+                for j in range(i, len(tokens)):  # the longest ask phrase starting here, aligned to words
+                    phrase = phrase + tokens[j] if chinese or not phrase else f"{phrase} {tokens[j]}"
+                    if phrase not in prefixes:
+                        break
+                    if phrase in kind_of:
+                        kind, end = kind_of[phrase], j + 1
             if kind is not None:
                 words.append(ASK_PREFIX + kind)
                 grams.append(ASK_PREFIX + kind)
-                grams.extend(char_grams(run))
+                grams.extend(_run_grams(run))
                 run = ""
                 i = end
                 continue
             i += 1
             if token in stop:
-                grams.extend(char_grams(run))
+                grams.extend(_run_grams(run))
                 run = ""
             elif chinese:
                 words.append(token)
                 run += token
             else:
-                grams.extend(char_grams(run))
+                grams.extend(_run_grams(run))
                 run = ""
                 word = stem(token)
                 words.append(word)
-                if word.isalpha():
-                    padded = f"<{word}>"
-                    grams.extend(padded[k : k + 3] for k in range(len(padded) - 2))
-        grams.extend(char_grams(run))
-        grams.extend(ch for w in words if is_cjk(w[0]) for ch in w)  # single characters: 码黄了 ~ 黄码
+                grams.extend(_trigrams(word))
+        grams.extend(_run_grams(run))
+        grams.extend(ch for w in words if _han(w[0]) for ch in w)  # single characters: 码黄了 ~ 黄码
         return Terms(tuple(dict.fromkeys(words)), tuple(dict.fromkeys(grams)))
+
+
+def _han(ch: str) -> bool:
+    """Say whether one character is Chinese (the ranges intents.segment splits on), without a regex."""
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or "\uf900" <= ch <= "\ufaff"
+
+
+def _run_grams(run: str) -> list[str]:
+    """Return the character bigrams of a run of Chinese characters (a lone character stands for itself)."""
+    if len(run) == 1:
+        return [run]
+    return [run[k : k + 2] for k in range(len(run) - 1)]
+
+
+@functools.lru_cache(maxsize=65536)
+def _trigrams(word: str) -> tuple[str, ...]:
+    """Return the letter trigrams of an English word with its edges marked (<co, cod, ode, de>)."""
+    if not word.isalpha():
+        return ()
+    padded = f"<{word}>"
+    return tuple(padded[k : k + 3] for k in range(len(padded) - 2))
 
 
 class _Index:
@@ -141,30 +176,20 @@ class _Index:
         """Index variant terms `docs` (variant v belongs to entry owners[v]) and per-entry known terms."""
         n_entries = len(known)
         vocab: dict[str, int] = {}
-        own_v: list[int] = []
-        own_t: list[int] = []
-        for v, terms in enumerate(docs):
-            for term in terms:
-                own_v.append(v)
-                own_t.append(vocab.setdefault(term, len(vocab)))
-        known_e: list[int] = []
-        known_t: list[int] = []
-        known_c: list[float] = []
-        for e, credits in enumerate(known):
-            for term, credit in credits.items():
-                known_e.append(e)
-                known_t.append(vocab.setdefault(term, len(vocab)))
-                known_c.append(credit)
+        ids = vocab.setdefault
+        own_t = [ids(term, len(vocab)) for terms in docs for term in terms]
+        known_t = [ids(term, len(vocab)) for credits in known for term in credits]
+        known_c = [credit for credits in known for credit in credits.values()]
         self.vocab = vocab
         self.n_entries = n_entries
         self.n_variants = len(docs)
-        self._own_variants = np.asarray(own_v, dtype=np.int32)
+        self._own_variants = np.repeat(np.arange(len(docs), dtype=np.int32), [len(terms) for terms in docs])
         self._own_terms = np.asarray(own_t, dtype=np.int32)
         known_terms = np.asarray(known_t, dtype=np.int32)
-        known_entries = np.asarray(known_e, dtype=np.int32)
-        self.own = _postings(self._own_terms, self._own_variants, len(vocab))
-        self.known = _postings(known_terms, known_entries, len(vocab))
-        self.credit = _postings(known_terms, np.asarray(known_c, dtype=np.float64), len(vocab), known_entries)
+        known_entries = np.repeat(np.arange(n_entries, dtype=np.int32), [len(credits) for credits in known])
+        self._own_bounds, (self._own,) = _postings(self._own_terms, len(vocab), self._own_variants)
+        self._known_bounds, (self._known, self._credit) = _postings(
+            known_terms, len(vocab), known_entries, np.asarray(known_c, dtype=np.float64))
         self._entries_per_term = np.bincount(known_terms, minlength=len(vocab))
         self.weights = np.log1p(n_entries / np.maximum(self._entries_per_term, 1)).astype(np.float64)
         self.variant_weight = self._variant_weights()
@@ -210,10 +235,12 @@ class _Index:
             w = weights[term]
             if w <= 0:
                 continue
-            own_idx.append(self.own[tid])
-            own_val.append(np.full(len(self.own[tid]), w))
-            known_idx.append(self.known[tid])
-            known_val.append(self.credit[tid] * w)
+            own = self._own[self._own_bounds[tid] : self._own_bounds[tid + 1]]
+            start, end = self._known_bounds[tid], self._known_bounds[tid + 1]
+            own_idx.append(own)
+            own_val.append(np.full(len(own), w))
+            known_idx.append(self._known[start:end])
+            known_val.append(self._credit[start:end] * w)
         if not own_idx:
             return np.zeros(self.n_variants)
         shared = np.bincount(np.concatenate(own_idx), np.concatenate(own_val), minlength=self.n_variants)
@@ -231,9 +258,11 @@ class FaqMatcher:
     def __init__(self, faq: Faq, lexicon: Lexicon | None = None, tuning: Tuning | None = None):
         self.faq = faq
         self.tuning = tuning = tuning or Tuning()
-        keywords = [tuple(normalize(k) for k in e.keywords) for e in faq.entries]
+        normal = _Normalized()
+        keywords = [tuple(normal(k) for k in e.keywords) for e in faq.entries]
         new_words = {k for ks in keywords for k in ks if is_cjk(k)}
-        self.analyzer = Analyzer(Synonyms(faq.synonyms), new_words, lexicon)
+        lexicon = lexicon or default_lexicon()
+        self.analyzer = Analyzer(Synonyms(merge_synonyms(faq.synonyms, lexicon.synonyms)), new_words, lexicon)
         self.entry_ids = [e.id for e in faq.entries]
         self.questions: list[str] = []
         owners: list[int] = []
@@ -243,11 +272,18 @@ class FaqMatcher:
                 owners.append(number)
         self.variant_entry = np.asarray(owners, dtype=np.int32)
         self.max_variants = max((len(e.questions) for e in faq.entries), default=1)
-        self.variant_terms = [self.analyzer.terms(q) for q in self.questions]
+        normalized = [normalize(q) for q in self.questions]
+        self.variant_terms = [self.analyzer.terms(q, normalized=True) for q in normalized]
+        segmenter = self.analyzer.segmenter
+        phrases = [normal(t) for term, variants in faq.synonyms.items() for t in (term, *variants)]
+        self.homophones = Homophones(
+            [*(w for t in self.variant_terms for w in t.words), *(k for ks in keywords for k in ks), *phrases,
+             *(w for p in phrases for w in segmenter.words(p))],
+            segmenter, self.analyzer.lexicon.stop_words)
         # What each entry knows: its answers' words (partial credit), then its keywords and every variant's terms.
         known_words: list[dict[str, float]] = [{} for _ in faq.entries]
         known_grams: list[dict[str, float]] = [{} for _ in faq.entries]
-        seen: dict[str, tuple[str, ...]] = {}
+        seen: dict[tuple[str, bool], tuple[str, ...]] = {}
         if tuning.answer_credit > 0:
             for e, entry in enumerate(faq.entries):
                 for text in entry.answers.values():
@@ -256,6 +292,9 @@ class FaqMatcher:
         for e, ks in enumerate(keywords):
             for keyword in ks:
                 known_words[e].update(dict.fromkeys(self._plain_words(keyword, seen), 1.0))
+        for v, question in enumerate(normalized):  # the words of a variant's synonyms as written (red code)
+            for phrase in self.analyzer.synonyms.found(question):
+                known_words[owners[v]].update(dict.fromkeys(self._plain_words(phrase, seen, canonical=False), 1.0))
         for v, terms in enumerate(self.variant_terms):
             known_words[owners[v]].update(dict.fromkeys(terms.words, 1.0))
             known_grams[owners[v]].update(dict.fromkeys(terms.grams, 1.0))
@@ -273,11 +312,13 @@ class FaqMatcher:
         self.words.floor(ASK_PREFIX, self.ask_weight)
         self.grams.silence(lambda gram: len(gram) == 1, COMMON_CHARACTER_SHARE)
 
-    def _plain_words(self, text: str, seen: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    def _plain_words(self, text: str, seen: dict, canonical: bool = True) -> tuple[str, ...]:
         """Return the words of a keyword or answer (no kinds of ask), analysing each distinct text once."""
-        if text not in seen:
-            seen[text] = tuple(t for t in self.analyzer.terms(text).words if not t.startswith(ASK_PREFIX))
-        return seen[text]
+        key = (text, canonical)
+        if key not in seen:
+            words = self.analyzer.terms(text, canonical).words
+            seen[key] = tuple(t for t in words if not t.startswith(ASK_PREFIX))
+        return seen[key]
 
     def _word_weight(self, term: str) -> float:
         if term.startswith(ASK_PREFIX):
@@ -299,13 +340,17 @@ class FaqMatcher:
             similarity = np.where(other, similarity * self.tuning.other_ask, similarity)
         return 100.0 * similarity
 
+    def query_terms(self, text: str) -> Terms:
+        """Return the terms of a citizen's text, homophone typos repaired against the FAQ's own wording."""
+        return self.analyzer.terms(self.homophones.correct(normalize(text)))
+
     def variant_scores(self, text: str) -> np.ndarray:
         """Return the 0-100 score of every question variant for text."""
-        return self._scores(self.analyzer.terms(text))
+        return self._scores(self.query_terms(text))
 
     def rank(self, text: str, limit: int = 5) -> list[Candidate]:
         """Return up to `limit` entries that share anything with text, best first, one per entry."""
-        query = self.analyzer.terms(text)
+        query = self.query_terms(text)
         scores = self._scores(query)
         hits = np.flatnonzero(scores > 0)
         if len(hits) == 0 or limit <= 0:
@@ -356,12 +401,20 @@ class FaqMatcher:
         return lines or [f"no FAQ entry shares a word with {text!r}"]
 
 
-def _postings(terms: np.ndarray, values: np.ndarray, size: int, by: np.ndarray | None = None) -> list[np.ndarray]:
-    """Return, per term id, the values paired with it, ordered by `by` (default: the values)."""
-    order = np.lexsort((values if by is None else by, terms))
+class _Normalized(dict):
+    """normalize() with a memory, for texts an FAQ repeats (keywords, synonyms)."""
+
+    def __call__(self, text: str) -> str:
+        if text not in self:
+            self[text] = normalize(text)
+        return self[text]
+
+
+def _postings(terms: np.ndarray, size: int, *columns: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Return the bounds of each term id's postings and the columns ordered by term (then by the first column)."""
+    order = np.lexsort((columns[0], terms))
     bounds = np.searchsorted(terms[order], np.arange(size + 1))
-    ordered = values[order]
-    return [ordered[bounds[t] : bounds[t + 1]] for t in range(size)]
+    return bounds, [column[order] for column in columns]
 
 
 def decide(candidates: list[Candidate], settings: MatchingSettings) -> MatchDecision:
@@ -371,7 +424,8 @@ def decide(candidates: list[Candidate], settings: MatchingSettings) -> MatchDeci
         return MatchDecision("handoff", ())
     best = candidates[0]
     runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-    if best.score >= settings.answer and best.score - runner_up >= margin:
+    clear = best.score - runner_up >= margin and runner_up <= settings.runner_up_share * best.score
+    if best.score >= settings.answer and clear:
         return MatchDecision("answer", (best,))
     if best.score >= settings.suggest:
         choices = [c for c in candidates[: settings.max_suggestions] if c.score >= settings.suggest]

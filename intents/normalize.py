@@ -23,10 +23,24 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _PARTICLES = re.compile(r"(?:吗|呢|啊|呀|吧|哦|哈|嘛|啦|呐|噢|哇)+(?=\s|$)")
 
 
+_WORD_RUN = re.compile(r"[^\W\x00-\x7f]\w*|\w*[^\W\x00-\x7f]\w*")  # a run of letters with some non-ASCII
+
+
+@functools.lru_cache(maxsize=65536)
+def _to_simplified(run: str) -> str:
+    return zhconv.convert(run, "zh-cn")
+
+
+def _simplified(match: re.Match[str]) -> str:
+    """Convert one run of letters to simplified Chinese (punctuation, which becomes space, never joins a phrase)."""
+    return _to_simplified(match[0])
+
+
 def normalize(text: str) -> str:
     """Return text in NFKC, lower case, simplified Chinese, with punctuation turned into spaces."""
     text = unicodedata.normalize("NFKC", text)
-    text = zhconv.convert(text, "zh-cn")
+    if not text.isascii():  # ASCII has nothing to convert
+        text = _WORD_RUN.sub(_simplified, text)
     text = text.casefold()
     text = _PUNCT.sub(" ", text)
     return _SPACE.sub(" ", text).strip()
@@ -74,11 +88,12 @@ def phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
 
 @dataclass(frozen=True)
 class Lexicon:
-    """General language data for matching: fillers, stop words and kinds of ask, per language."""
+    """General language data for matching: fillers, stop words, kinds of ask and synonyms, per language."""
 
     fillers: tuple[str, ...] = ()
     stop_words: frozenset[str] = frozenset()
     ask_kinds: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> phrases (all languages)
+    synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)   # canonical -> other wordings
 
     @functools.cached_property
     def filler_pattern(self) -> re.Pattern[str] | None:
@@ -129,6 +144,7 @@ def parse_lexicon(root: Node, file: str) -> Lexicon:
     fillers: list[str] = []
     stop_words: set[str] = set()
     ask_kinds: dict[str, list[str]] = {}
+    synonyms: dict[str, list[str]] = {}
     for lang, node in top.items():
         if lang == "version":
             continue
@@ -148,11 +164,24 @@ def parse_lexicon(root: Node, file: str) -> Lexicon:
                     continue
                 for kind, phrases in kinds.items():
                     ask_kinds.setdefault(kind, []).extend(_phrases(phrases, file, f"{where}.{kind}", problems))
+            elif name == "synonyms":
+                groups = section.value or {}
+                if not isinstance(groups, dict):
+                    problems.append(Problem(file, section.line, where, "must map a word to its other wordings"))
+                    continue
+                for term, phrases in groups.items():
+                    if not normalize(str(term)):
+                        problems.append(Problem(file, phrases.line, f"{where}.{term}", "must be a non-empty word"))
+                        continue
+                    synonyms.setdefault(normalize(str(term)), []).extend(
+                        _phrases(phrases, file, f"{where}.{term}", problems))
             else:
-                problems.append(Problem(file, section.line, where, "unknown field (fillers, stop_words, ask_kinds)"))
+                problems.append(Problem(file, section.line, where,
+                                        "unknown field (fillers, stop_words, ask_kinds, synonyms)"))
     if problems:
         raise DataFileError(problems)
-    return Lexicon(tuple(fillers), frozenset(stop_words), {k: tuple(v) for k, v in ask_kinds.items()})
+    return Lexicon(tuple(fillers), frozenset(stop_words), {k: tuple(v) for k, v in ask_kinds.items()},
+                   {k: tuple(v) for k, v in synonyms.items()})
 
 
 def load_lexicon(path: str | Path = LEXICON_PATH) -> Lexicon:
@@ -175,6 +204,25 @@ def strip_fillers(text: str, lexicon: Lexicon | None = None) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def merge_synonyms(own: Mapping[str, Iterable[str]], general: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
+    """Return an FAQ's synonyms joined with general ones: a general group touching an FAQ group joins it.
+
+    The FAQ's own canonical term wins, and a wording the FAQ already maps keeps the FAQ's meaning.
+    """
+    merged = {normalize(term): [normalize(v) for v in variants] for term, variants in own.items()}
+    owner = {v: term for term, variants in merged.items() for v in (term, *variants)}
+    for term, variants in general.items():
+        group = [normalize(term), *(normalize(v) for v in variants)]
+        target = next((owner[w] for w in group if w in owner), group[0])
+        merged.setdefault(target, [])
+        for wording in group:
+            if wording not in owner:
+                owner[wording] = target
+                if wording != target:
+                    merged[target].append(wording)
+    return merged
+
+
 class Synonyms:
     """FAQ synonyms: rewrites every variant to its canonical term, longest variant first."""
 
@@ -191,6 +239,10 @@ class Synonyms:
     def terms(self) -> set[str]:
         """Return every canonical term, for the word segmenter's dictionary."""
         return set(self.canonical.values())
+
+    def found(self, text: str) -> list[str]:
+        """Return the synonym variants in normalised text, as written, longest first where they overlap."""
+        return [] if self._pattern is None else self._pattern.findall(text)
 
     def apply(self, text: str) -> str:
         """Return normalised text with each synonym variant replaced by its canonical term."""

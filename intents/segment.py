@@ -6,6 +6,7 @@ import functools
 import logging
 import re
 import threading
+import unicodedata
 from collections.abc import Iterable
 
 import jieba
@@ -14,6 +15,7 @@ _base_lock = threading.Lock()
 _base_dictionary: tuple[dict[str, int], int] | None = None
 
 _TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[^\W_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_CUT_CACHE = 200_000  # Chinese runs whose segmentation one Segmenter remembers
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
@@ -137,6 +139,7 @@ class Segmenter:
         tokenizer.total = total
         tokenizer.initialized = True
         self._tokenizer = tokenizer
+        self._cuts: dict[str, tuple[str, ...]] = {}  # Chinese run -> its words; FAQ texts repeat many runs
         for word in sorted(set(words)):
             self.add_word(word)
         for word in sorted(set(new_words)):
@@ -149,6 +152,7 @@ class Segmenter:
         if _CJK_RUN.fullmatch(word) and len(word) > 1:
             freq = max(self._tokenizer.FREQ.get(word, 0), self._tokenizer.suggest_freq(word, tune=False))
             self._tokenizer.add_word(word, freq=freq)
+            self._cuts.clear()
 
     def is_new(self, word: str) -> bool:
         """Say whether the dictionary would break a Chinese term into single characters somewhere."""
@@ -157,12 +161,27 @@ class Segmenter:
         pieces = list(self._tokenizer.cut(word, HMM=False))
         return len(pieces) > 1 and any(len(p) == 1 for p in pieces)
 
+    def is_word(self, word: str) -> bool:
+        """Say whether the dictionary (with the FAQ's own terms) holds word."""
+        return self._tokenizer.FREQ.get(word, 0) > 0
+
+    def frequency(self, word: str) -> int:
+        """Return how often the dictionary says word is used (0 for no word)."""
+        return self._tokenizer.FREQ.get(word, 0) or 0
+
     def words(self, text: str) -> list[str]:
         """Return the words of normalised text: Chinese words from the dictionary, English and digits as written."""
-        result = []
+        result: list[str] = []
+        cuts = self._cuts
         for token in _TOKEN.findall(text):
             if _CJK_RUN.fullmatch(token):
-                result.extend(w for w in self._tokenizer.cut(token, HMM=False) if w.strip())
+                words = cuts.get(token)
+                if words is None:
+                    words = tuple(w for w in self._tokenizer.cut(token, HMM=False) if w.strip())
+                    if len(cuts) >= _CUT_CACHE:
+                        cuts.clear()
+                    cuts[token] = words
+                result.extend(words)
             else:
                 result.append(token)
         return result
@@ -176,3 +195,92 @@ def char_grams(text: str) -> list[str]:
             grams.append(run)
         grams.extend(run[i : i + 2] for i in range(len(run) - 1))
     return grams
+
+
+_TONE_MARKS = dict.fromkeys(map(ord, "\u0300\u0301\u0304\u030c"))
+
+
+@functools.lru_cache(maxsize=65536)
+def syllable(ch: str) -> str:
+    """Return the toneless pinyin of a Chinese character's first reading (绿 -> lv), or "" for anything else."""
+    from pypinyin.pinyin_dict import pinyin_dict  # imported on first use: the table is large
+
+    readings = pinyin_dict.get(ord(ch))
+    if not readings:
+        return ""
+    first = unicodedata.normalize("NFD", readings.split(",", 1)[0]).translate(_TONE_MARKS)
+    return unicodedata.normalize("NFC", first).replace("ü", "v")
+
+
+RARE_WORD = 1000  # a dictionary word used less often than this (of 60 million) may be a typo of an FAQ word
+
+
+class Homophones:
+    """Repairs homophone typos of the FAQ's own words (合酸 -> 核酸, 隔里 -> 隔离, 核算 -> 核酸, 蜜接 -> 密接).
+
+    Only words the FAQ uses are targets, sounding the same (toneless pinyin) and sharing a character in place.
+    What changes: a word that is rare in general use and not three times as common as its target (核算, not
+    那个 -> 哪个 or 反映 -> 反应), or two characters the segmenter had to leave single that sound like a
+    two-character FAQ word (合|酸: a typo breaks a word into characters). Nothing changes that would break a
+    word around it (健康码上 keeps 码: 康码 is a pair of an FAQ word).
+    """
+
+    def __init__(self, words: Iterable[str], segmenter: Segmenter, stop_words: Iterable[str] = ()):
+        self._segmenter = segmenter
+        self._stop = frozenset(stop_words)
+        self._words = frozenset(w for w in words if len(w) >= 2 and all(is_han(ch) for ch in w))
+        self._pairs = frozenset(w[i : i + 2] for w in self._words for i in range(len(w) - 1))
+        self._by_sound: dict[tuple[str, ...], list[str]] = {}
+        for word in sorted(self._words):
+            self._by_sound.setdefault(_sounds(word), []).append(word)
+
+    def _known(self, pair: str) -> bool:
+        return pair in self._pairs or self._segmenter.is_word(pair)
+
+    def correct(self, text: str) -> str:
+        """Return normalised text with homophone typos of FAQ words repaired."""
+        if not self._pairs or not _CJK_RUN.search(text):
+            return text
+        return _CJK_RUN.sub(lambda run: self._correct_run(run[0]), text)
+
+    def _correct_run(self, run: str) -> str:
+        tokens = self._segmenter.words(run)
+        chars = list(run)
+        start = 0
+        for n, token in enumerate(tokens):
+            end = start + len(token)
+            if len(token) >= 2:
+                used = self._segmenter.frequency(token)
+                if token not in self._words and token not in self._stop and used < RARE_WORD:
+                    self._replace(chars, start, end, common=used / 3)
+            elif n + 1 < len(tokens) and len(tokens[n + 1]) == 1:
+                self._replace(chars, start, end + 1, common=0.0)
+            start = end
+        return "".join(chars)
+
+    def _replace(self, chars: list[str], start: int, end: int, common: float) -> None:
+        """Replace chars[start:end] by the FAQ word or pair it sounds like, if that is safe."""
+        text = "".join(chars[start:end])
+        if text in self._pairs or not all(is_han(ch) for ch in text):
+            return
+        for target in self._by_sound.get(_sounds(text), ()):
+            if not any(a == b for a, b in zip(text, target, strict=True)):
+                continue
+            if common and self._segmenter.frequency(target) <= common:
+                continue
+            edges = [(start - 1, start), (end - 1, end)]
+            if any(a >= 0 and b < len(chars) and self._known(chars[a] + chars[b])
+                   and not self._known((chars[a] if a < start else target[-1]) + (chars[b] if b >= end else target[0]))
+                   for a, b in edges):
+                continue  # the change would break a word around it
+            chars[start:end] = list(target)
+            return
+
+
+def _sounds(text: str) -> tuple[str, ...]:
+    return tuple(syllable(ch) for ch in text)
+
+
+def is_han(ch: str) -> bool:
+    """Say whether one character is a Chinese character."""
+    return _CJK_RUN.match(ch) is not None

@@ -154,13 +154,15 @@ class FakeBotApi:
 
     # ----- lifecycle -----
 
-    async def start(self) -> FakeBotApi:
-        """Start serving on 127.0.0.1 and a free port."""
+    async def start(self, port: int = 0) -> FakeBotApi:
+        """Start serving on 127.0.0.1 and `port` (a free one by default)."""
         app = web.Application(client_max_size=20 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_post("/_control/{action}", self._control)
+        app.router.add_get("/_control/{action}", self._control)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]
         return self
@@ -659,3 +661,56 @@ class FakeBotApi:
         file_id = params.get("file_id")
         return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": 1000,
                 "file_path": f"photos/{file_id}.jpg"}
+
+    # ----- control over HTTP, for a server running in its own process (benchmarks, trying the bot by hand) -----
+
+    async def _control(self, request: web.Request) -> web.Response:
+        action = request.match_info["action"]
+        body = await request.json() if request.method == "POST" and request.can_read_body else {}
+        if action == "group":
+            result: Any = self.add_group(int(body["chat_id"]), body.get("title", "Operators"), bool(body.get("forum")))
+        elif action == "text":
+            result = [self.send_text(item["user"], item["text"], chat=self.chats.get(item.get("chat_id")))
+                      for item in body["messages"]]
+        elif action == "press":
+            result = [self.press(item["user"], self.messages[(item["chat_id"], item["message_id"])], item["data"])
+                      for item in body["presses"]]
+        elif action == "block":
+            self.block(int(body["chat_id"]))
+            result = True
+        elif action == "stats":
+            counts: dict[str, int] = {}
+            for call in self.calls:
+                key = call.method if call.ok else f"{call.method}:failed"
+                counts[key] = counts.get(key, 0) + 1
+            result = {"calls": counts, "total": len(self.calls), "pending_updates": len(self.updates)}
+        elif action == "calls":
+            since = int(request.query.get("since", 0))
+            method = request.query.get("method")
+            result = [{"method": c.method, "params": c.params, "result": c.result, "ok": c.ok, "at": c.at}
+                      for c in self.calls[since:] if method is None or c.method == method]
+        else:
+            raise web.HTTPNotFound(text=f"no control action {action}")
+        return web.json_response({"ok": True, "result": result}, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+
+async def serve(port: int, token: str) -> None:
+    """Run the fake server until interrupted, printing the settings that point the bot at it."""
+    api = await FakeBotApi(token).start(port)
+    print(f"TELEGRAM_API_BASE_URL={api.base_url}", flush=True)
+    print(f"TELEGRAM_BOT_TOKEN={token}", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await api.stop()
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Serve the fake Telegram Bot API on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument("--token", default="123456:TEST-token")
+    options = parser.parse_args()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(options.port, options.token))

@@ -228,7 +228,7 @@ async def seed_day(store, clock: ManualClock, faq: Faq, day: dt.date = DAY, ques
     for k in range(4):
         await seeder.handoff(local(day, 13 + k, 5), "我要找人工", "requested", claim_after=3000 + 1200 * k,
                              intent="human", category=categories[k % len(categories)])
-    # An operator marks a resolved case "add to FAQ" with a note; its reply is the draft answer.
+    # An operator marks a resolved case "add to FAQ" without a draft: their reply is the draft answer.
     citizen = seeder.citizen()
     clock.now = local(day, 16, 30)
     case = await store.open_case(citizen, reason="unmatched", priority="normal", question="核酸采样点周日开门吗",
@@ -239,6 +239,6 @@ async def seed_day(store, clock: ManualClock, faq: Faq, day: dt.date = DAY, ques
     await store.claim(case.number, "duty2")
     await store.enqueue(case.number, "telegram", citizen.chat_id, "周日各采样点照常开放，时间为 8:00-17:00。", "duty2")
     await store.resolve(case.number, "duty2", "已答复")
-    await store.add_note(case.number, "duty2", "#faq")
+    await store.mark_for_faq(case.number, "duty2")
     seeder.result.marked_case = case.number
     return seeder.result

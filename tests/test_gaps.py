@@ -16,7 +16,7 @@ from frontdesk.gaps import find_gaps, group_questions, render_gaps, skeleton
 from frontdesk.model import Citizen
 from frontdesk.settings import MatchingSettings
 from frontdesk.store import SqliteStore
-from frontdesk.store.reports import MissedQuestion
+from frontdesk.store.reports import MissedQuestion, faq_suggestions
 from frontdesk.yamlfile import parse_yaml
 from intents.matching import FaqMatcher
 
@@ -149,13 +149,49 @@ def test_cli_gaps(seeded_db, faq_path, tmp_path, capsys):
     assert main(["faq", "gaps", "--db", str(tmp_path / "none.sqlite3")]) == 2
 
 
-async def test_the_note_can_carry_the_draft_answer(tmp_path, faq):
+async def test_the_operators_draft_wins_over_the_reply_and_the_mark_dates_it(tmp_path, faq):
+    clock = ManualClock(local(DAY, 9))
+    async with SqliteStore(tmp_path / "mark.sqlite3", clock=clock) as store:
+        case = await store.open_case(Citizen("telegram", "7", "7", "市民"), reason="unmatched", priority="normal",
+                                     question="周末能打疫苗吗", language="zh")
+        await store.claim(case.number, "duty1")
+        await store.enqueue(case.number, "telegram", "7", "可以。", "duty1")
+        await store.resolve(case.number, "duty1")
+        assert await gaps_of(store, faq) == []  # resolved, but nobody marked it
+        clock.advance(600)
+        await store.mark_for_faq(case.number, "duty1", "周末各接种点 9:00-16:00 开放。")
+        [marked] = await gaps_of(store, faq)
+        assert (marked.case_number, marked.draft, marked.last_at) == (
+            case.number, "周末各接种点 9:00-16:00 开放。", local(DAY, 9) + 600)
+        assert (await faq_suggestions(store, 0, local(DAY, 23)))[0].operator_id == "duty1"
+        # a case marked another day belongs to that day's gaps
+        clock.now = local(DAY + dt.timedelta(days=1), 9)
+        await store.mark_for_faq(case.number, "lead", force=True)
+        [earlier] = await faq_suggestions(store, local(DAY, 0), local(DAY + dt.timedelta(days=1), 0))
+        assert (earlier.operator_id, earlier.marked_at) == ("duty1", local(DAY, 9) + 600)
+        [later] = await faq_suggestions(store, local(DAY + dt.timedelta(days=1), 0),
+                                        local(DAY + dt.timedelta(days=2), 0))
+        assert (later.operator_id, later.draft) == ("lead", "周末各接种点 9:00-16:00 开放。")
+
+
+async def test_a_faq_note_no_longer_marks_a_case(tmp_path, faq):
+    """The #faq note workaround is gone (migration 0005_case_faq carried old marks over to the flag)."""
     async with SqliteStore(tmp_path / "note.sqlite3", clock=ManualClock(local(DAY, 9))) as store:
         case = await store.open_case(Citizen("telegram", "7", "7", "市民"), reason="unmatched", priority="normal",
                                      question="周末能打疫苗吗", language="zh")
         await store.claim(case.number, "duty1")
         await store.enqueue(case.number, "telegram", "7", "可以。", "duty1")
-        await store.add_note(case.number, "duty1", "#FAQ：周末各接种点 9:00-16:00 开放。")
-        await store.add_note(case.number, "duty2", "跟进了")
+        await store.add_note(case.number, "duty1", "#faq 周末各接种点 9:00-16:00 开放。")
+        assert await faq_suggestions(store, 0, local(DAY, 23)) == []
+        assert not (await store.get_case(case.number)).add_to_faq
+
+
+async def test_a_marked_case_without_any_reply_has_no_draft(tmp_path, faq):
+    async with SqliteStore(tmp_path / "bare.sqlite3", clock=ManualClock(local(DAY, 9))) as store:
+        case = await store.open_case(Citizen("telegram", "7", "7", "市民"), reason="unmatched", priority="normal",
+                                     question="游泳馆开了吗", language="zh")
+        await store.claim(case.number, "duty1")
+        await store.mark_for_faq(case.number, "duty1")
         [marked] = await gaps_of(store, faq)
-    assert marked.case_number == case.number and marked.draft == "周末各接种点 9:00-16:00 开放。"
+    assert marked.case_number == case.number and marked.draft is None
+    assert '      zh: ""    # write the Chinese answer' in skeleton(marked)

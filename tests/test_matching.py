@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from frontdesk.faq import Entry, Faq, parse_faq
-from frontdesk.settings import MatchingSettings
+from frontdesk.settings import MatchingSettings, load_settings
 from frontdesk.yamlfile import parse_yaml
 from intents.matching import Candidate, FaqMatcher, decide
 
@@ -37,6 +37,12 @@ entries:
   - id: vaccine-booster
     questions: [加强针什么时候可以打, 第三针什么时候打]
     answer: 第二针满三个月后。
+  - id: quarantine-days
+    questions: [居家隔离要几天]
+    answer: 7天。
+  - id: kids-masks
+    questions: ["Do children have to wear a mask at school?"]
+    answer: Yes, from age 6.
 """
 
 SETTINGS = MatchingSettings()
@@ -63,6 +69,23 @@ def test_clear_questions_are_answered(matcher, text, entry_id):
     decision = decide(matcher.rank(text), SETTINGS)
     assert decision.kind == "answer"
     assert decision.candidates[0].entry_id == entry_id
+
+
+def test_homophone_typo_of_an_faq_word_finds_its_entry_without_a_synonym(matcher):
+    """隔里 is no synonym here: the typo is repaired because it sounds like the FAQ's own word 隔离."""
+    typo, right = matcher.rank("居家隔里要几天", 1)[0], matcher.rank("居家隔离要几天", 1)[0]
+    assert typo.entry_id == right.entry_id == "quarantine-days"
+    assert typo.score == pytest.approx(right.score)
+
+
+def test_general_synonyms_and_words_behind_faq_synonyms_count(matcher):
+    """kids ~ children comes from the general lexicon; "yellow" is known though the FAQ writes it as 黄码."""
+    kids = matcher.rank("do kids need masks at school", 1)[0]
+    assert kids.entry_id == "kids-masks"
+    assert kids.score > matcher.rank("do pets need masks at school", 1)[0].score
+    pcr = matcher.rank("where is pcr done", 1)[0]  # the FAQ rewrites "PCR test" as 核酸检测; "pcr" still counts
+    assert pcr.entry_id == "testing-sites"
+    assert pcr.score > matcher.rank("where is xyz done", 1)[0].score
 
 
 def test_exact_question_scores_100(matcher, faq):
@@ -141,8 +164,20 @@ def candidate(entry_id: str, score: float) -> Candidate:
     return Candidate(entry_id, score, f"question of {entry_id}")
 
 
+def test_decide_needs_the_runner_up_well_behind_in_proportion():
+    settings = MatchingSettings(answer=40, suggest=20, margin=5, runner_up_share=0.7)
+    assert decide([candidate("a", 90), candidate("b", 60)], settings).kind == "answer"     # 60 <= 0.7 * 90
+    assert decide([candidate("a", 90), candidate("b", 70)], settings).kind == "suggest"    # 20 points, 78%
+    assert decide([candidate("a", 50), candidate("b", 34)], settings).kind == "answer"
+    assert decide([candidate("a", 50), candidate("b", 36)], settings).kind == "suggest"    # 14 points, 72%
+
+
+def test_matching_defaults_in_code_and_settings_yaml_agree():
+    assert load_settings(environ={}).matching == MatchingSettings()
+
+
 def test_decide_thresholds_and_margin():
-    settings = MatchingSettings(answer=60, suggest=30, max_suggestions=2)
+    settings = MatchingSettings(answer=60, suggest=30, max_suggestions=2, runner_up_share=1.0)
     assert decide([], settings).kind == "handoff"
     answer = decide([candidate("a", 90), candidate("b", 40)], settings)
     assert (answer.kind, [c.entry_id for c in answer.candidates]) == ("answer", ["a"])

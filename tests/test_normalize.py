@@ -6,8 +6,8 @@ import jieba
 import pytest
 
 from frontdesk.yamlfile import DataFileError, parse_yaml
-from intents.normalize import Synonyms, normalize, parse_lexicon, strip_fillers
-from intents.segment import Segmenter, char_grams, stem
+from intents.normalize import Synonyms, merge_synonyms, normalize, parse_lexicon, strip_fillers
+from intents.segment import Homophones, Segmenter, char_grams, stem, syllable
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -90,3 +90,58 @@ def test_char_grams_fall_back_on_typos():
     right, typo = set(char_grams("核酸检测")), set(char_grams("合酸检测"))
     assert right & typo == {"酸检", "检测"}
     assert char_grams("码") == ["码"]
+
+
+def test_lexicon_reads_general_synonyms_and_names_bad_ones():
+    text = "version: 1\nen:\n  synonyms:\n    child: [Kids, children]\n    mask: [face mask, [nested]]\n"
+    with pytest.raises(DataFileError) as caught:
+        parse_lexicon(parse_yaml(text, "lexicon.yaml"), "lexicon.yaml")
+    assert "lexicon.yaml:5: en.synonyms.mask[1]" in str(caught.value)
+    good = parse_lexicon(parse_yaml(text.replace(", [nested]", ""), "lexicon.yaml"), "lexicon.yaml")
+    assert good.synonyms == {"child": ("kids", "children"), "mask": ("face mask",)}
+
+
+def test_general_synonyms_join_the_faq_group_they_touch_and_never_override_it():
+    own = {"口罩": ["mask", "face mask"], "疫苗接种": ["vaccination"], "加强针": ["booster"]}
+    general = {"mask": ["masks", "face covering"], "child": ["kids", "children"],
+               "vaccine": ["vaccination", "shot", "booster"]}
+    merged = merge_synonyms(own, general)
+    assert set(merged["口罩"]) == {"mask", "face mask", "masks", "face covering"}  # joined, FAQ term canonical
+    assert set(merged["疫苗接种"]) == {"vaccination", "vaccine", "shot"}            # joined through a wording
+    assert merged["加强针"] == ["booster"]                                          # the FAQ's meaning is kept
+    assert merged["child"] == ["kids", "children"]                                 # an untouched group stays
+    synonyms = Synonyms(merged)
+    assert synonyms.apply("do kids need a face covering") == "do child need a 口罩"
+    assert synonyms.found("do kids need a face covering") == ["kids", "face covering"]
+
+
+def test_syllable_is_toneless_pinyin_of_the_first_reading():
+    assert [syllable(ch) for ch in "核合绿女"] == ["he", "he", "lv", "nv"]
+    assert syllable("a") == syllable("，") == ""
+
+
+@pytest.fixture(scope="module")
+def homophones() -> Homophones:
+    words = ["核酸", "检测", "隔离", "密接", "健康码", "哪个", "反应", "智能", "手机"]
+    return Homophones(words, Segmenter(words), stop_words=["那个"])
+
+
+@pytest.mark.parametrize(("typo", "fixed"), [
+    ("合酸检测", "核酸检测"),    # two characters left single by the segmenter
+    ("隔里几天", "隔离几天"),
+    ("蜜接要隔离吗", "密接要隔离吗"),
+    ("核算多久出结果", "核酸多久出结果"),  # a rare real word that sounds like an FAQ word
+])
+def test_homophone_typos_of_faq_words_are_repaired(homophones, typo, fixed):
+    assert homophones.correct(typo) == fixed
+
+
+@pytest.mark.parametrize("text", [
+    "那个码是什么",      # a common word (and a stop word) that sounds like an FAQ word stays
+    "我有反映过",        # a common real word stays
+    "过敏体质能打疫苗吗",  # 质能 sounds like no FAQ word's pair without breaking 体质
+    "健康码上显示不对",    # 码上 would become 马上 only by breaking the FAQ word 健康码
+    "核酸检测 hello",
+])
+def test_homophones_leave_right_text_alone(homophones, text):
+    assert homophones.correct(text) == text

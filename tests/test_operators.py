@@ -6,6 +6,7 @@ import pytest
 
 from frontdesk.clock import ManualClock
 from frontdesk.faq import parse_faq
+from frontdesk.knowledge import KnowledgeBase
 from frontdesk.model import Citizen
 from frontdesk.operators import OperatorDesk, load_operator_phrases, localized
 from frontdesk.settings import Operator, QueueSettings, Settings
@@ -64,9 +65,11 @@ async def test_every_command_from_a_non_operator_is_refused_and_changes_nothing(
     for command in ("/queue", f"/take {case.number}", "/take", f"/reply {case.number} hi", f"/note {case.number} x",
                     f"/faq {case.number} water-outage", f"/transfer {case.number} duty1", f"/release {case.number}",
                     f"/resolve {case.number}", f"/history {case.number}", "/mine", "/onduty", "/offduty",
-                    "/handover", "/stats", "/help", "hello"):
+                    "/handover", "/stats", "/help", f"/addfaq {case.number} 草稿", "/reload", "hello"):
         assert await desk.handle("mallory", command) == refusal, command
     assert (await desk.take("mallory", case.number)).ok is False
+    assert (await desk.add_to_faq("mallory", case.number, "草稿")).ok is False
+    assert (await desk.reload("mallory")).ok is False
     assert (await store.get_case(case.number)).status == "open"
     assert [e.kind for e in await store.events(case.number)] == ["opened"]
     assert len(await store.messages(case.number)) == 1
@@ -282,6 +285,116 @@ async def test_button_actions_return_the_case(desk, store):
     assert not refused.ok and refused.case is None
     done = await desk.resolve("duty1", case.number)
     assert done.ok and done.case.status == "resolved"
+
+
+async def test_addfaq_marks_a_resolved_case_with_the_last_reply_as_draft(desk, store, clock):
+    case = await open_case(store)
+    await desk.handle("duty1", f"/take {case.number}")
+    await desk.handle("duty1", "/reply 停水通知请查看自来水公司公众号。")
+    await desk.handle("duty1", "/resolve 已答复")
+    sent = await store.outbox_items(case.number)
+    clock.advance(60)
+    # without N: the case just resolved (it is no longer the current case)
+    assert await desk.handle("duty1", "/addfaq") == [
+        say("faq_marked", case=f"#{case.number}", draft="停水通知请查看自来水公司公众号。")]
+    marked = await store.get_case(case.number)
+    assert (marked.add_to_faq, marked.faq_draft, marked.status) == (True, None, "resolved")
+    event = (await store.events(case.number))[-1]
+    assert (event.kind, event.actor, event.at) == ("marked_for_faq", "duty1", clock.now)
+    assert await desk.handle("duty1", f"/addfaq #{case.number} 停水通知以自来水公司公众号为准。") == [
+        say("faq_marked", case=f"#{case.number}", draft="停水通知以自来水公司公众号为准。")]
+    assert (await store.get_case(case.number)).faq_draft == "停水通知以自来水公司公众号为准。"
+    history = await desk.handle("lead", f"/history {case.number}")
+    assert history[-1].endswith("▸ 值班员一 (duty1) 建议加入常见问题（停水通知以自来水公司公众号为准。）")
+    assert await store.outbox_items(case.number) == sent  # the citizen is told nothing about it
+
+
+async def test_addfaq_is_refused_like_the_other_steps(desk, store):
+    case = await open_case(store)
+    assert await desk.handle("duty1", f"/addfaq {case.number}") == [
+        say("not_claimed", case=f"#{case.number}", number=case.number)]
+    await desk.handle("duty1", f"/take {case.number}")
+    assert await desk.handle("duty2", f"/addfaq {case.number} 我也想加") == [
+        say("not_owner", case=f"#{case.number}", holder="值班员一 (duty1)")]
+    assert await desk.handle("duty1", "/addfaq 999") == [say("not_found", case="#999")]
+    assert await desk.handle("duty2", "/addfaq") == [say("no_current")]
+    assert not (await store.get_case(case.number)).add_to_faq
+    assert "marked_for_faq" not in [e.kind for e in await store.events(case.number)]
+    # while handling it, with no reply yet: marked, and told there is no draft
+    assert await desk.handle("duty1", "/addfaq") == [say("faq_marked_no_draft", case=f"#{case.number}")]
+    await desk.handle("duty1", f"/resolve {case.number}")
+    assert await desk.handle("duty2", f"/addfaq {case.number}") == [
+        say("not_owner", case=f"#{case.number}", holder="值班员一 (duty1)")]
+    outcome = await desk.add_to_faq("lead", case.number, "值班长写的草稿")  # the supervisor may, as a button would
+    assert outcome.ok and outcome.case.faq_draft == "值班长写的草稿"
+    assert outcome.lines == [say("faq_marked", case=f"#{case.number}", draft="值班长写的草稿")]
+
+
+async def test_help_lists_the_new_commands_in_both_languages():
+    for language in ("zh", "en"):
+        assert "/addfaq [N]" in say("help", language) and "/reload" in say("help", language)
+
+
+RELOAD_FAQ = """\
+version: 1
+entries:
+  - id: water-outage
+    questions: [停水通知在哪里看]
+    answer:
+      zh: 停水通知请查看自来水公司公众号。
+      en: Water outage notices are posted on the water company's official account.
+  - id: power-outage
+    questions: [停电通知在哪里看]
+    answer:
+      zh: 停电通知请查看供电公司公众号。
+      en: Power cuts are announced by the power company.
+"""
+
+
+@pytest.fixture
+def knowledge(tmp_path) -> KnowledgeBase:
+    faq = tmp_path / "faq.yaml"
+    faq.write_text(RELOAD_FAQ, encoding="utf-8")
+    return KnowledgeBase(faq, SETTINGS.intents_path, SETTINGS.messages_paths)
+
+
+async def test_reload_applies_a_good_edit_and_refuses_a_broken_one(store, clock, knowledge):
+    desk = OperatorDesk(store, SETTINGS, PHRASES, clock=clock, knowledge=knowledge)
+    case = await open_case(store)
+    await desk.handle("duty1", f"/take {case.number}")
+    faq = knowledge.faq_path
+    faq.write_text(RELOAD_FAQ.replace("自来水公司公众号。", "自来水公司公众号或拨打 96116。") + """\
+  - id: gas-outage
+    questions: [停气通知在哪里看]
+    answer: {zh: 停气通知请查看燃气公司公众号。, en: Gas cuts are announced by the gas company.}
+""", encoding="utf-8")
+    assert await desk.handle("duty1", "/reload") == [say("reload_done", entries=3)]
+    await desk.handle("duty1", "/faq water-outage")  # /faq answers from the reloaded FAQ
+    await desk.handle("duty1", "/faq gas-outage")
+    assert [i.text for i in await store.outbox_items(case.number)][-2:] == [
+        "停水通知请查看自来水公司公众号或拨打 96116。", "停气通知请查看燃气公司公众号。"]
+
+    good = knowledge.current
+    faq.write_text(faq.read_text(encoding="utf-8").replace("  - id: power-outage", "  - id: Power Outage"),
+                   encoding="utf-8")
+    [refused] = await desk.handle("duty1", "/reload")
+    problem = f"{faq}:8: entries[1] (id Power Outage).id: use only lowercase"
+    assert refused.startswith(say("reload_refused", entries=3, problems="")) and problem in refused
+    assert knowledge.current is good  # the last good FAQ is kept
+    assert (await desk.reload("duty1")).ok is False
+    await desk.handle("duty1", "/faq power-outage")
+    assert (await store.outbox_items(case.number))[-1].text == "停电通知请查看供电公司公众号。"
+
+    english = OperatorDesk(store, SETTINGS, PHRASES, clock=clock, knowledge=knowledge, language="en")
+    faq.write_text(RELOAD_FAQ, encoding="utf-8")
+    assert await english.handle("lead", "/reload") == [say("reload_done", "en", entries=2)]
+    assert knowledge.current.faq.get("gas-outage") is None
+    assert await desk.handle("duty1", "/reload now") == [say("usage", usage="/reload")]
+
+
+async def test_reload_without_a_knowledge_base_says_so(desk):
+    assert await desk.handle("duty1", "/reload") == [say("reload_unavailable")]
+    assert (await desk.reload("duty1")).ok is False
 
 
 def test_localized_names():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import os
 import subprocess
@@ -89,6 +90,54 @@ async def test_new_citizen_lines_and_escalations_appear_while_waiting(tmp_path):
         assert out.getvalue().count(f"⚠ 超时未接：#{urgent.number}") == 1  # escalated and shown once
         assert out.getvalue().count("是阳光小区") == 1
     stdin.close()
+
+
+FAQ = """\
+version: 1
+entries:
+  - id: water-outage
+    questions: [停水通知在哪里看]
+    answer: {zh: 停水通知请查看自来水公司公众号。, en: See the water company's account.}
+"""
+
+
+async def test_the_desk_loads_the_faq_and_reload_reads_it_again(tmp_path):
+    faq = tmp_path / "faq.yaml"
+    faq.write_text(FAQ, encoding="utf-8")
+    path = tmp_path / "kb.sqlite3"
+    read_end, write_end = os.pipe()
+    stdin = os.fdopen(read_end, "r", encoding="utf-8")
+    commands = os.fdopen(write_end, "w", encoding="utf-8")
+    out = io.StringIO()
+    async with SqliteStore(path) as store:
+        case = await store.open_case(Citizen("console", "wang", "wang", "王先生"), reason="unmatched",
+                                     priority="normal", question="明天停水吗", language="zh")
+        desk = asyncio.create_task(run_operator_console(dataclasses.replace(SETTINGS, faq_path=faq), path, "duty1",
+                                                        stdin, out, poll_seconds=0.05))
+        commands.write(f"/take {case.number}\n/faq water-outage\n")
+        commands.flush()
+        await wait_for(lambda: say("faq_sent", entry="water-outage", lang_name="中文", case=f"#{case.number}")
+                       in out.getvalue())
+        faq.write_text(FAQ.replace("公众号。", "公众号或拨打 96116。"), encoding="utf-8")  # edited while it runs
+        commands.write("/reload\n/faq water-outage\n")
+        commands.close()
+        assert await asyncio.wait_for(desk, 5) == 0
+        assert say("reload_done", entries=1) in out.getvalue()
+        assert [i.text for i in await store.outbox_items(case.number)][-2:] == [
+            "停水通知请查看自来水公司公众号。", "停水通知请查看自来水公司公众号或拨打 96116。"]
+    stdin.close()
+
+
+async def test_a_broken_faq_does_not_stop_the_desk(tmp_path):
+    faq = tmp_path / "faq.yaml"
+    faq.write_text(FAQ.replace("  - id: water-outage", "  - id: Water Outage"), encoding="utf-8")
+    out = io.StringIO()
+    code = await run_operator_console(dataclasses.replace(SETTINGS, faq_path=faq), tmp_path / "b.sqlite3", "duty1",
+                                      io.StringIO("/reload\n/queue\n"), out, poll_seconds=0.05)
+    assert code == 0
+    text = out.getvalue()
+    assert say("console_no_knowledge") in text and f"{faq}:3: entries[0] (id Water Outage).id:" in text
+    assert say("reload_unavailable") in text and say("queue_empty") in text
 
 
 def test_the_module_entry_point_runs_the_desk(tmp_path):

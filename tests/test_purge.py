@@ -42,6 +42,7 @@ async def finished_case(store, clock, who: Citizen, question: str, *, cancel: bo
     await store.add_note(case.number, "duty1", f"回访电话 {question}")
     await store.forward(case.number, "duty1", "health", f"市民说：{question}")
     await store.resolve(case.number, "duty1", f"已解决：{question}")
+    await store.mark_for_faq(case.number, "duty1", f"草稿：{question}")  # the draft quotes the citizen
     clock.advance(8 * DAY)
     await store.close_resolved(7)
     return case.number
@@ -100,7 +101,7 @@ async def test_purge_keeps_the_counts_and_removes_the_texts(db):
         assert set(lines) == {""}
         assert case.category == "健康码" and case.status in ("closed", "cancelled")
     events = await store.events(cases["old_closed"])
-    assert [e.kind for e in events] == ["opened", "claimed", "forwarded", "resolved", "closed"]
+    assert [e.kind for e in events] == ["opened", "claimed", "forwarded", "resolved", "marked_for_faq", "closed"]
     assert all(e.detail is None for e in events if e.kind != "opened") and events[2].target == "health"
     assert [o.text for o in await store.outbox_items(cases["old_closed"])] == [""]
 
@@ -112,6 +113,22 @@ async def test_purge_keeps_the_counts_and_removes_the_texts(db):
 
     again = await purge(store, 30)
     assert again.total == 0
+
+
+async def test_the_faq_draft_of_a_purged_case_goes_and_the_case_leaves_faq_gaps(db):
+    store, _, _, cases = db
+    span = (START - DAY, START + 70 * DAY)
+    before = {s.case_number: s.draft for s in await queries.faq_suggestions(store, *span)}
+    assert before == {cases["old_closed"]: "草稿：" + OLD_SECRET, cases["recent_closed"]: "草稿：" + RECENT_SECRET}
+    await purge(store, 30)
+    old = await store.get_case(cases["old_closed"])
+    assert (old.add_to_faq, old.faq_draft) == (True, None)  # the mark is a code and stays; its text goes
+    [mark] = [e for e in await store.events(cases["old_closed"]) if e.kind == "marked_for_faq"]
+    assert (mark.actor, mark.detail) == ("duty1", None)
+    recent = await store.get_case(cases["recent_closed"])
+    assert recent.faq_draft == "草稿：" + RECENT_SECRET  # within the retention period: untouched
+    after = {s.case_number: s.draft for s in await queries.faq_suggestions(store, *span)}
+    assert after == {cases["recent_closed"]: "草稿：" + RECENT_SECRET}
 
 
 async def test_no_trace_of_the_texts_is_left_in_the_database_file(db):

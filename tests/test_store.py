@@ -38,8 +38,9 @@ async def test_connection_is_set_up_when_it_opens(store):
     assert settings["foreign_keys"] == 1
     assert settings["synchronous"] == 2  # FULL
     assert settings["busy_timeout"] >= 5000
-    assert settings["migrations"] == ["0001_initial", "0002_outbox_retry", "0003_interactions", "0004_case_posts"]
-    assert settings["user_version"] == 4
+    assert settings["migrations"] == ["0001_initial", "0002_outbox_retry", "0003_interactions", "0004_case_posts",
+                                      "0005_case_faq"]
+    assert settings["user_version"] == 5
 
 
 async def test_a_closed_store_refuses_to_work(tmp_path):
@@ -179,6 +180,59 @@ async def test_refusals_say_why(store):
         await store.transfer(case.number, "duty1", "duty1")
     assert refused.value.code == "same_operator"
     assert [e.kind for e in await store.events(case.number)] == ["opened", "claimed", "resolved"]
+
+
+async def test_mark_for_faq_on_a_claimed_or_resolved_case_is_recorded_with_who_and_when(store, clock):
+    case = await open_case(store)
+    assert case.add_to_faq is False and case.faq_draft is None
+    await store.claim(case.number, "duty1")
+    clock.advance(30)
+    marked = await store.mark_for_faq(case.number, "duty1")  # while handling it, without a draft yet
+    assert (marked.add_to_faq, marked.faq_draft, marked.status, marked.updated_at) == (True, None, "claimed", clock.now)
+    clock.advance(30)
+    await store.resolve(case.number, "duty1", "已答复")
+    clock.advance(30)
+    again = await store.mark_for_faq(case.number, "duty1", "  停水通知请看自来水公司公众号。 ")
+    assert (again.add_to_faq, again.faq_draft, again.status) == (True, "停水通知请看自来水公司公众号。", "resolved")
+    clock.advance(30)
+    kept = await store.mark_for_faq(case.number, "duty1", "")  # no draft: the stored one stays
+    assert kept.faq_draft == "停水通知请看自来水公司公众号。"
+    assert (await store.get_case(case.number)) == kept
+    marks = [(e.actor, e.at, e.detail) for e in await store.events(case.number) if e.kind == "marked_for_faq"]
+    assert marks == [("duty1", clock.now - 90, None), ("duty1", clock.now - 30, "停水通知请看自来水公司公众号。"),
+                     ("duty1", clock.now, None)]
+    assert [e.kind for e in await store.events(case.number)] == [
+        "opened", "claimed", "marked_for_faq", "resolved", "marked_for_faq", "marked_for_faq"]
+
+
+async def test_mark_for_faq_refusals_say_why_and_change_nothing(store):
+    waiting = await open_case(store, WANG)
+    with pytest.raises(CaseError) as refused:
+        await store.mark_for_faq(waiting.number, "duty1")
+    assert (refused.value.code, refused.value.status) == ("bad_state", "open")
+    held = await open_case(store, ANN)
+    await store.claim(held.number, "duty1")
+    with pytest.raises(CaseError) as refused:
+        await store.mark_for_faq(held.number, "duty2", "插一句")
+    assert (refused.value.code, refused.value.holder, refused.value.status) == ("not_owner", "duty1", "claimed")
+    await store.resolve(held.number, "duty1")
+    with pytest.raises(CaseError) as refused:  # only the resolver, not any operator
+        await store.mark_for_faq(held.number, "duty2")
+    assert (refused.value.code, refused.value.holder, refused.value.status) == ("not_owner", "duty1", "resolved")
+    with pytest.raises(CaseError) as refused:
+        await store.mark_for_faq(999, "duty1")
+    assert refused.value.code == "not_found"
+    for number in (waiting.number, held.number):
+        case = await store.get_case(number)
+        assert (case.add_to_faq, case.faq_draft) == (False, None)
+        assert "marked_for_faq" not in [e.kind for e in await store.events(number)]
+    await store.cancel(waiting.number, "citizen:1001")
+    with pytest.raises(CaseError) as refused:
+        await store.mark_for_faq(waiting.number, "duty1")
+    assert (refused.value.code, refused.value.status) == ("bad_state", "cancelled")
+    lead = await store.mark_for_faq(held.number, "lead", "supervisor's draft", force=True)
+    assert lead.add_to_faq and lead.operator_id == "duty1"  # the resolver stays the case's operator
+    assert (await store.events(held.number))[-1].actor == "lead"
 
 
 async def test_supervisor_force_releases_and_transfers_anyones_case(store):

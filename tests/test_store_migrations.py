@@ -10,7 +10,7 @@ import pytest
 from frontdesk.clock import ManualClock
 from frontdesk.model import Citizen
 from frontdesk.outbox import OutboxWorker
-from frontdesk.store import SchemaError, SqliteStore
+from frontdesk.store import SchemaError, SqliteStore, reports
 from frontdesk.store.migrations import MIGRATIONS
 from frontdesk.store.sqlite import applied_migrations, migrate
 
@@ -104,7 +104,65 @@ async def test_every_earlier_schema_upgrades(tmp_path, upto):
         await store.claim(case.number, "duty1")
         await store.enqueue(case.number, "console", "u", "您好", "duty1")
         assert len(await store.claim_due(("console",))) == 1
+        assert (await store.mark_for_faq(case.number, "duty1")).add_to_faq is True
     assert applied_migrations(path) == [m.name for m in MIGRATIONS]
+
+
+async def test_a_database_from_before_the_faq_flag_upgrades_and_keeps_its_data_and_faq_marks(tmp_path):
+    path = tmp_path / "0004.sqlite3"
+    await make_old_database(path, 4)
+    # the 0004-era code: resolved cases, two marked "add to FAQ" the old way (a note starting #faq), an open case
+    conn = sqlite3.connect(path)
+    with conn:
+        for number, (user, question, status, operator) in enumerate((
+                ("7", "周日采样点开门吗", "resolved", "duty1"), ("8", "游泳馆开了吗", "resolved", "duty2"),
+                ("9", "疫苗在哪打", "resolved", "duty1"), ("10", "发烧怎么办", "open", None)), 1):
+            conn.execute("""INSERT INTO cases (platform, user_id, chat_id, display_name, language, reason, priority,
+                                status, question, operator_id, summary, created_at, updated_at, queued_at,
+                                resolved_at)
+                            VALUES ('telegram', ?, ?, '市民', 'zh', 'unmatched', 'normal', ?, ?, ?, ?, 100, 300, 100,
+                                    ?)""",
+                         (user, user, status, question, operator, "已答复" if operator else None,
+                          200 if operator else None))
+            conn.execute("""INSERT INTO case_messages (case_number, author, text, created_at)
+                            VALUES (?, 'citizen', ?, 100)""", (number, question))
+        conn.executemany("""INSERT INTO case_messages (case_number, author, text, operator_id, created_at)
+                            VALUES (?, ?, ?, ?, ?)""", [
+            (1, "operator", "周日照常开放。", "duty1", 150),
+            (1, "note", "#faq", "duty1", 210),
+            (2, "operator", "已于周一重新开放。", "duty2", 150),
+            (2, "note", "#FAQ：游泳馆已于本周一重新开放。", "duty2", 220),
+            (3, "note", "市民很满意 #faq", "duty1", 230),  # not at the start: never was a mark
+        ])
+        conn.execute("""INSERT INTO interactions (at, platform, user_id, language, text, decision, case_number)
+                        VALUES (100, 'telegram', '7', 'zh', '周日采样点开门吗', 'handoff', 1)""")
+        conn.execute("INSERT INTO case_posts VALUES ('telegram', '-1', '55', 1, 'card', 100)")
+    conn.close()
+    assert applied_migrations(path) == [m.name for m in MIGRATIONS[:4]]
+
+    async with SqliteStore(path, clock=ManualClock(1000.0)) as store:
+        assert (await store.connection_settings())["user_version"] == len(MIGRATIONS)
+        first, second, third, waiting = [await store.get_case(n) for n in (1, 2, 3, 4)]
+        assert (first.question, first.status, first.operator_id, first.summary) == (
+            "周日采样点开门吗", "resolved", "duty1", "已答复")
+        assert (first.add_to_faq, first.faq_draft) == (True, None)  # the last reply will be the draft
+        assert (second.add_to_faq, second.faq_draft) == (True, "游泳馆已于本周一重新开放。")
+        assert (third.add_to_faq, waiting.add_to_faq, waiting.faq_draft) == (False, False, None)
+        assert [m.text for m in await store.messages(1)] == ["周日采样点开门吗", "周日照常开放。", "#faq"]
+        assert [(e.kind, e.actor, e.at) for e in await store.events(2)] == [("marked_for_faq", "duty2", 220.0)]
+        assert await store.case_for_post("telegram", "-1", "55") == 1
+        assert [i.text for i in await store.interactions(0, 2000)] == ["周日采样点开门吗"]
+        suggestions = await reports.faq_suggestions(store, 0, 2000)
+        assert [(s.case_number, s.operator_id, s.marked_at, s.draft) for s in suggestions] == [
+            (1, "duty1", 210.0, "周日照常开放。"), (2, "duty2", 220.0, "游泳馆已于本周一重新开放。")]
+        marked = await store.mark_for_faq(3, "duty1", "各社区卫生服务中心。")  # new marks work on the old file
+        assert (marked.add_to_faq, marked.faq_draft, marked.updated_at) == (True, "各社区卫生服务中心。", 1000.0)
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    finally:
+        conn.close()
 
 
 async def test_a_database_from_a_newer_frontdesk_is_refused(tmp_path):
@@ -123,7 +181,7 @@ async def test_a_failing_migration_leaves_the_database_as_it_was(tmp_path):
     from frontdesk.store.migrations import Migration
 
     path = tmp_path / "broken.sqlite3"
-    broken = (*MIGRATIONS, Migration("0005_broken", ("CREATE TABLE extra (x)", "THIS IS NOT SQL")))
+    broken = (*MIGRATIONS, Migration("0099_broken", ("CREATE TABLE extra (x)", "THIS IS NOT SQL")))
     async with aiosqlite.connect(path, isolation_level=None) as db:
         with pytest.raises(sqlite3.OperationalError):
             await migrate(db, broken)

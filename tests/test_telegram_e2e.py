@@ -131,13 +131,14 @@ class Bot:
         return [b["callback_data"] for row in markup["inline_keyboard"] for b in row]
 
 
-async def _running(tmp_path, knowledge, *, forum=False, limits=None, environ=None):
+async def _running(tmp_path, knowledge, *, forum=False, limits=None, claim_limits=None):
     api = await FakeBotApi(TOKEN).start()
     group = api.add_group(GROUP, "值班群", forum=forum)
+    settings = load_settings(ROOT / "settings.yaml", environ={"OPERATOR_IDS": "9001"})
+    queue = dataclasses.replace(settings.queue, claim_limits=claim_limits or settings.queue.claim_limits)
     settings = dataclasses.replace(
-        load_settings(ROOT / "settings.yaml", environ={"OPERATOR_IDS": "9001", **(environ or {})}),
-        faq_path=knowledge.faq_path, db_path=tmp_path / "bot.sqlite3", telegram_token=TOKEN,
-        telegram_base_url=api.base_url, operator_chat_id=str(GROUP),
+        settings, faq_path=knowledge.faq_path, db_path=tmp_path / "bot.sqlite3", telegram_token=TOKEN,
+        telegram_base_url=api.base_url, operator_chat_id=str(GROUP), queue=queue,
     )
     limits = limits or RateLimits(private_per_second=50, private_burst=50)
     app = build_application(settings, knowledge, limits=limits,
@@ -150,7 +151,7 @@ async def _running(tmp_path, knowledge, *, forum=False, limits=None, environ=Non
 async def bot(tmp_path, knowledge):
     running = await _running(tmp_path, knowledge)
     yield running
-    await stop(running.app)
+    await asyncio.wait_for(stop(running.app), 15)  # a shutdown that hangs fails the test instead of the run
     await running.api.stop()
 
 
@@ -250,8 +251,7 @@ async def test_operator_takes_with_the_button_replies_and_the_case_reads_as_a_th
     ack = await bot.api.wait_for("answerCallbackQuery")
     assert "已接手 #1" in ack.params["text"]
     edit = await bot.api.wait_for("editMessageText", lambda c: c.params["message_id"] == card["message_id"])
-    assert "处理中 · Wang" not in edit.params["text"]  # the card names the configured operator...
-    assert "9001" in edit.params["text"]  # ...whose name defaults to the id from OPERATOR_IDS
+    assert "处理中 · Wang" in edit.params["text"]  # OPERATOR_IDS has no names: the card uses the Telegram one
     assert bot.buttons(card) == ["op:resolve:1"]
     await bot.said_to(CITIZEN, "工作人员已接手")  # the store's notice, delivered by the outbox
 
@@ -259,9 +259,12 @@ async def test_operator_takes_with_the_button_replies_and_the_case_reads_as_a_th
     await bot.said_to(CITIZEN, "首小时免费")
     await bot.api.wait_for("setMessageReaction")
 
+    bot.api.send_text(CITIZEN, "/status")  # answered by the desk, not added to the case
+    await bot.said_to(CITIZEN, "值班人员正在处理中")
     bot.api.send_text(CITIZEN, "那夜间怎么收费？")
     await bot.said_to(CITIZEN, "已将您的消息补充到工单 #1")
     line = await bot.posted("那夜间怎么收费")
+    assert not [c for c in bot.api.calls_to("sendMessage", GROUP) if "/status" in c.params["text"]]
     assert line.params["reply_parameters"]["message_id"] == card["message_id"]
     assert "张三" in line.params["text"]
 
@@ -437,3 +440,21 @@ async def test_in_a_forum_group_each_case_gets_its_own_topic(tmp_path, knowledge
         await stop(bot.app)
         await bot.api.stop()
 
+
+
+async def test_overdue_cases_are_escalated_in_the_group(tmp_path, knowledge):
+    bot = await _running(tmp_path, knowledge, claim_limits={"urgent": 0.3, "high": 0.3, "normal": 0.3})
+    try:
+        card = await bot.handoff()
+        alert = await bot.posted("超时未接：#1")  # one alert for the team, however many operators it went to
+        assert UNMATCHED in alert.params["text"]
+        await bot.api.wait_for("editMessageText", lambda c: "超时未接，请尽快接手" in c.params["text"])
+        assert bot.buttons(card) == ["op:take:1", "op:resolve:1"]
+        bot.api.press(OPERATOR, card, "op:take:1")
+        edit = await bot.api.wait_for("editMessageText", lambda c: "处理中" in c.params["text"])
+        assert "超时" not in edit.params["text"]
+        alerts = [c for c in bot.api.calls_to("sendMessage", GROUP) if "超时未接：" in c.params["text"]]
+        assert len(alerts) == 1
+    finally:
+        await stop(bot.app)
+        await bot.api.stop()

@@ -127,5 +127,5 @@ async def test_an_unreachable_operators_group_stops_start_up_with_one_sentence(t
     async with FakeBotApi(TOKEN) as api:  # the group was never registered: "chat not found"
         process = await _bot_process(tmp_path, api, OPERATOR_CHAT_ID="-100999", OPERATOR_IDS="9001")
         _, err = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode == 2
+    assert process.returncode == 2, err.decode()
     assert err.decode().strip().splitlines()[-1].startswith("Cannot start: The bot cannot reach the operators' group")

@@ -159,4 +159,22 @@ CASE_POSTS = Migration("0004_case_posts", (
     "CREATE INDEX case_posts_case ON case_posts (case_number)",
 ))
 
-MIGRATIONS: tuple[Migration, ...] = (INITIAL, OUTBOX_RETRY, INTERACTIONS, CASE_POSTS)
+# An operator marks a claimed or resolved case "add to FAQ" (who and when: a `marked_for_faq` case event);
+# `faq gaps` lists it with faq_draft, or else the operator's last reply, as the draft answer. Before this,
+# operators marked a case with an internal note starting "#faq"; those marks are carried over once here.
+_FAQ_NOTE = "author = 'note' AND lower(substr(text, 1, 4)) = '#faq'"
+CASE_FAQ = Migration("0005_case_faq", (
+    "ALTER TABLE cases ADD COLUMN add_to_faq INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE cases ADD COLUMN faq_draft TEXT",
+    f"""INSERT INTO case_events (case_number, kind, actor, at, detail)
+        SELECT case_number, 'marked_for_faq', COALESCE(operator_id, 'system'), created_at,
+               NULLIF(trim(substr(text, 5), ' :：' || char(9, 10, 13)), '')
+        FROM case_messages WHERE {_FAQ_NOTE} ORDER BY id""",
+    """UPDATE cases SET add_to_faq = 1,
+           faq_draft = (SELECT e.detail FROM case_events e
+                        WHERE e.case_number = cases.number AND e.kind = 'marked_for_faq' AND e.detail IS NOT NULL
+                        ORDER BY e.id DESC LIMIT 1)
+       WHERE number IN (SELECT case_number FROM case_events WHERE kind = 'marked_for_faq')""",
+))
+
+MIGRATIONS: tuple[Migration, ...] = (INITIAL, OUTBOX_RETRY, INTERACTIONS, CASE_POSTS, CASE_FAQ)

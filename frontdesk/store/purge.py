@@ -2,9 +2,10 @@
 
 What goes (for closed or cancelled cases finished more than DAYS ago, and questions logged more than DAYS ago
 that belong to no unfinished case): message texts, attachments, citizens' ids, chat ids and names, the case's
-question and summary, free-text event details, outbox texts, and citizens not heard from since.
+question, summary and FAQ draft, free-text event details, outbox texts, and citizens not heard from since.
 What stays: every row with its times, decision, intent, entry, score, helpfulness, reason, category,
-priority, status, department and operator, so reports over any period still count the same.
+priority, status, department, operator and the add-to-FAQ mark, so reports over any period still count the
+same (a purged case drops out of `faq gaps`: its question is gone).
 SQLite's secure_delete is on during the purge and the WAL is checkpointed, so the old texts do not linger
 in free pages of the database file.
 """
@@ -38,11 +39,13 @@ class PurgeResult:
 _ELIGIBLE = """SELECT number FROM cases
                WHERE status IN ('closed', 'cancelled') AND COALESCE(closed_at, cancelled_at, updated_at) <= :cutoff"""
 
-_CASE_HAS_DATA = "(question <> '' OR user_id <> '' OR chat_id <> '' OR display_name <> '' OR summary IS NOT NULL)"
+_CASE_HAS_DATA = """(question <> '' OR user_id <> '' OR chat_id <> '' OR display_name <> '' OR summary IS NOT NULL
+                     OR faq_draft IS NOT NULL)"""
 
 # Each step: the name its count is reported under (None: not reported), and the erasing statement.
 _STEPS = (
-    ("cases", f"""UPDATE cases SET question = '', user_id = '', chat_id = '', display_name = '', summary = NULL
+    ("cases", f"""UPDATE cases SET question = '', user_id = '', chat_id = '', display_name = '', summary = NULL,
+                         faq_draft = NULL
                   WHERE number IN ({_ELIGIBLE}) AND {_CASE_HAS_DATA}"""),
     ("messages", f"""UPDATE case_messages SET text = '', attachment_ref = NULL, attachment_caption = NULL
                      WHERE case_number IN ({_ELIGIBLE})

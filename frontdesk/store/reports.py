@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from frontdesk.store.sqlite import SqliteStore
 
-FAQ_TAG = "#faq"  # an operator's note starting with this marks a resolved case "add to FAQ"
 ANSWERED = ("answer", "suggest")  # decisions in which the bot pointed at an FAQ entry
 
 
@@ -67,7 +66,7 @@ class MissedQuestion:
 
 @dataclass(frozen=True)
 class FaqSuggestion:
-    """A case an operator marked "add to FAQ", with the draft answer (the note's text, else the last reply)."""
+    """A case an operator marked "add to FAQ", with the draft answer (the operator's draft, else the last reply)."""
 
     case_number: int
     question: str
@@ -154,30 +153,23 @@ async def missed_questions(store: SqliteStore, since: float, until: float) -> li
 
 
 async def faq_suggestions(store: SqliteStore, since: float, until: float) -> list[FaqSuggestion]:
-    """Return the cases an operator marked for the FAQ in the period: a note starting with #faq (its text after
-    the tag is the draft answer, else the last reply), or the cases.add_to_faq flag once the schema has it."""
-    last_reply = """(SELECT r.text FROM case_messages r WHERE r.case_number = c.number AND r.author = 'operator'
-                        AND r.text <> '' ORDER BY r.id DESC LIMIT 1)"""
+    """Return the cases an operator marked "add to FAQ" in the period, oldest mark first.
+
+    The draft is the case's faq_draft, else the operator's last reply to the citizen; the latest mark in the
+    period says when and by whom. Cases whose texts a purge removed are left out.
+    """
     async with store._read(snapshot=True) as db:
         rows = await store._all(
-            db, f"""SELECT c.number, c.question, c.category, c.language, n.created_at AS marked_at, n.operator_id,
-                           n.text AS note, {last_reply} AS reply
-                    FROM case_messages n JOIN cases c ON c.number = n.case_number
-                    WHERE n.author = 'note' AND lower(substr(n.text, 1, ?)) = ?
-                      AND n.created_at >= ? AND n.created_at < ? AND c.question <> ''
-                    ORDER BY n.id""", (len(FAQ_TAG), FAQ_TAG, since, until))
-        columns = {r["name"] for r in await store._all(db, "PRAGMA table_info(cases)")}
-        flagged = []
-        if {"add_to_faq", "faq_draft"} <= columns:  # the flag asked of the store, when it exists
-            flagged = await store._all(
-                db, f"""SELECT c.number, c.question, c.category, c.language, c.updated_at AS marked_at,
-                               c.operator_id, c.faq_draft AS note, {last_reply} AS reply
-                        FROM cases c WHERE c.add_to_faq = 1 AND c.updated_at >= ? AND c.updated_at < ?
-                          AND c.question <> '' ORDER BY c.number""", (since, until))
-    found: dict[int, FaqSuggestion] = {}
-    for r in [*rows, *flagged]:
-        note = r["note"] or ""
-        draft = (note[len(FAQ_TAG):] if note.lower().startswith(FAQ_TAG) else note).strip(" :：\n") or r["reply"]
-        found.setdefault(r["number"], FaqSuggestion(r["number"], r["question"], r["category"], r["language"],
-                                                    r["marked_at"], r["operator_id"], draft or None))
-    return list(found.values())
+            db, """SELECT c.number, c.question, c.category, c.language, m.at AS marked_at, m.actor AS operator_id,
+                          COALESCE(NULLIF(c.faq_draft, ''),
+                                   (SELECT r.text FROM case_messages r
+                                    WHERE r.case_number = c.number AND r.author = 'operator' AND r.text <> ''
+                                    ORDER BY r.id DESC LIMIT 1)) AS draft
+                   FROM (SELECT MAX(id) AS id FROM case_events
+                         WHERE kind = 'marked_for_faq' AND at >= ? AND at < ? GROUP BY case_number) latest
+                   JOIN case_events m ON m.id = latest.id
+                   JOIN cases c ON c.number = m.case_number
+                   WHERE c.add_to_faq = 1 AND c.question <> ''
+                   ORDER BY m.at, c.number""", (since, until))
+    return [FaqSuggestion(r["number"], r["question"], r["category"], r["language"], r["marked_at"],
+                          r["operator_id"], r["draft"] or None) for r in rows]

@@ -73,6 +73,8 @@ def _case(row: sqlite3.Row) -> Case:
         queued_at=row["queued_at"],
         cancelled_at=row["cancelled_at"],
         closed_at=row["closed_at"],
+        add_to_faq=bool(row["add_to_faq"]),
+        faq_draft=row["faq_draft"],
     )
 
 
@@ -283,7 +285,11 @@ class SqliteStore:
             await self._enqueue(db, case.number, case.citizen.platform, case.citizen.chat_id, text, None, now)
 
     async def _refuse(self, db, number: int, operator_id: str | None, expected: str) -> CaseError:
-        """Explain why a conditional update found no row: missing case, someone else's, or the wrong state."""
+        """Explain why a conditional update found no row: missing case, someone else's, or the wrong state.
+
+        `expected` is the state the step needed: "open", "claimed", "resolved", "active", or "held" (claimed or
+        resolved, by this operator).
+        """
         row = await self._one(db, "SELECT status, operator_id FROM cases WHERE number = ?", (number,))
         if row is None:
             return CaseError("not_found", f"no case #{number}")
@@ -294,6 +300,8 @@ class SqliteStore:
             return CaseError("taken", f"case #{number} is held by {holder}", holder=holder, status=status)
         if expected == "claimed" and status == "claimed" and holder != operator_id:
             return CaseError("not_owner", f"case #{number} is held by {holder}", holder=holder, status=status)
+        if expected == "held" and status in ("claimed", "resolved") and holder != operator_id:
+            return CaseError("not_owner", f"case #{number} is {status} by {holder}", holder=holder, status=status)
         return CaseError("bad_state", f"case #{number} is {status}", holder=holder, status=status)
 
     # -- the citizen side (DeskStore) ------------------------------------------------------------------
@@ -615,6 +623,28 @@ class SqliteStore:
             message_id = await self._insert_message(db, case_number, "note", text, now, operator_id=operator_id)
             row = await self._one(db, "SELECT * FROM case_messages WHERE id = ?", (message_id,))
             return _message(row)
+
+    async def mark_for_faq(
+        self, case_number: int, operator_id: str, draft: str | None = None, *, force: bool = False,
+    ) -> Case:
+        """Mark a claimed or resolved case "add to FAQ" (its holder or resolver; force: the supervisor).
+
+        A draft replaces the one stored before; without one the stored draft stays, and `faq gaps` falls back to
+        the operator's last reply. Marking again is allowed and recorded again (the latest mark dates it).
+        """
+        draft = (draft or "").strip() or None
+        async with self._write() as db:
+            now = self.clock()
+            row = await self._one(
+                db, """UPDATE cases SET add_to_faq = 1, faq_draft = COALESCE(?, faq_draft), updated_at = ?
+                       WHERE number = ? AND status IN ('claimed', 'resolved') AND (operator_id = ? OR ?)
+                       RETURNING *""",
+                (draft, now, case_number, operator_id, force),
+            )
+            if row is None:
+                raise await self._refuse(db, case_number, operator_id, "held")
+            await self._event(db, case_number, "marked_for_faq", operator_id, now, detail=draft)
+            return _case(row)
 
     async def messages(self, case_number: int) -> list[CaseMessage]:
         """Return a case's log in order."""
