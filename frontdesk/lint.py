@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from frontdesk.faq import LANGUAGES, Faq, parse_faq
 from frontdesk.settings import MatchingSettings
 from frontdesk.yamlfile import DataFileError, Node, Problem, read_yaml
@@ -18,7 +20,7 @@ LANGUAGE_NAMES = {"zh": "Chinese", "en": "English"}
 # Every rule the linter applies, with what it means for the maintainer.
 RULES = {
     "duplicate-question": "the same question is written in two entries (or twice in one)",
-    "similar-entries": "a question of one entry scores at or above the answer threshold for another entry",
+    "similar-entries": "a question of one entry scores for another entry about as well as for its own other questions",
     "missing-language": "the answer or the questions lack one of the languages",
     "answer-too-long": f"an answer is over Telegram's {TELEGRAM_LIMIT}-character limit",
     "expired": "valid_until is in the past: the bot no longer answers the entry",
@@ -103,32 +105,48 @@ def _duplicates(faq: Faq, lines: _Lines, file: str) -> list[LintWarning]:
 
 
 def _similar(faq: Faq, lines: _Lines, file: str, matching: MatchingSettings, today: dt.date) -> list[LintWarning]:
+    """Warn where a question, were it not listed, would not clearly lead to its own entry.
+
+    Each question is scored against every variant (leave-one-out: its own variant is set aside). The pair is
+    reported when another entry reaches the answer threshold and the question's own entry, from its other
+    variants, does not lead that entry by the answer margin: then a citizen asking in those words could
+    get the other entry's answer, or a "did you mean" instead of an answer.
+    """
     from intents.matching import FaqMatcher  # the matcher is heavy; only the similar-entries rule needs it
 
     active = faq.active(today)
     if len(active.entries) < 2:
         return []
     matcher = FaqMatcher(active)
+    owners = matcher.variant_entry
     worst: dict[frozenset[str], tuple[float, str, int, str, str]] = {}
-    for entry in active.entries:
+    variant = 0
+    for number, entry in enumerate(active.entries):
         for i, question in enumerate(entry.questions):
-            key = normalize(question)
-            for candidate in matcher.rank(question, limit=4):
-                if candidate.entry_id == entry.id or candidate.score < matching.answer:
-                    continue
-                if normalize(candidate.question) == key:
-                    continue  # the same question twice: the duplicate-question rule reports it
-                pair = frozenset((entry.id, candidate.entry_id))
-                if pair not in worst or candidate.score > worst[pair][0]:
-                    worst[pair] = (candidate.score, entry.id, i, candidate.entry_id, candidate.question)
+            scores = matcher.variant_scores(question).copy()
+            scores[variant] = -1.0  # leave this question out
+            own = scores[owners == number]
+            own_best = float(own.max()) if own.size else 0.0
+            others = np.where(owners == number, -1.0, scores)
+            best = int(others.argmax())
+            score = float(others[best])
+            variant += 1
+            if score < matching.answer or own_best - score >= matching.margin:
+                continue
+            other = matcher.entry_ids[owners[best]]
+            if normalize(matcher.questions[best]) == normalize(question):
+                continue  # the same question twice: the duplicate-question rule reports it
+            pair = frozenset((entry.id, other))
+            if pair not in worst or score > worst[pair][0]:
+                worst[pair] = (score, entry.id, i, other, matcher.questions[best])
     found = []
     for score, entry_id, i, other, other_question in sorted(worst.values(), key=lambda w: (-w[0], w[1], w[3])):
         question = faq.get(entry_id).questions[i]
         found.append(LintWarning(
             file, lines.line(entry_id, "questions", i), lines.where(entry_id, f"questions[{i}]"),
             f"entries '{entry_id}' and '{other}' are so similar the matcher will confuse them: "
-            f"{question!r} scores {score:.0f} for '{other}' ({other_question!r}), answer threshold "
-            f"{matching.answer:g}; make the questions more specific or merge the entries", "similar-entries",
+            f"{question!r} scores {score:.0f} for '{other}' ({other_question!r}), about as much as for its own "
+            f"entry's other questions; make the questions more specific or merge the entries", "similar-entries",
         ))
     return found
 

@@ -41,12 +41,12 @@ from frontdesk.knowledge import KnowledgeBase
 from frontdesk.operators import OperatorDesk, load_operator_phrases
 from frontdesk.outbox import DeliveryError, OutboxWorker
 from frontdesk.phrases import Phrasebook, load_phrases
-from frontdesk.reload import KnowledgeWatcher
+from frontdesk.reload import KnowledgeWatcher, describe_problems, describe_reload
 from frontdesk.settings import ROOT, Settings
 from frontdesk.store import open_store
 from handlers.telegram_citizens import PLATFORM, AddressedToBot, CitizenHandlers, language_hint
 from handlers.telegram_operators import BUTTON_PREFIX, GroupNotifier, OperatorHandlers, OperatorRoom
-from handlers.telegram_render import escape, split_text
+from handlers.telegram_render import CallbackCodec, escape, split_text
 
 log = logging.getLogger(__name__)
 
@@ -219,8 +219,6 @@ class Services:
 
     def __init__(self, settings: Settings, knowledge: KnowledgeBase, phrases: Phrasebook, intervals: Intervals,
                  store=None):
-        from handlers.telegram_render import CallbackCodec
-
         self.settings = settings
         self.knowledge = knowledge
         self.phrases = phrases
@@ -419,19 +417,31 @@ async def _post_init(application: Application) -> None:
     if services.room is not None:
         services.tasks.append(asyncio.create_task(services.sweep_loop(bot), name="telegram-escalation"))
     if services.intervals.reload > 0:
-        services.watcher = KnowledgeWatcher(services.knowledge, on_reload=_reloaded(services, bot),
+        reloaded, refused = _reload_notices(services, bot)
+        services.watcher = KnowledgeWatcher(services.knowledge, on_reload=reloaded, on_problem=refused,
                                             interval=services.intervals.reload)
         services.watcher.start()
 
 
-def _reloaded(services: Services, bot):
-    async def tell(knowledge) -> None:
-        log.warning("knowledge reloaded: %d FAQ entries in use", len(knowledge.faq.entries))
-        if services.room is not None:
-            text = services.room.say("knowledge_reloaded", entries=len(knowledge.faq.entries))
-            await services.room.post(bot, escape(text))
+def _reload_notices(services: Services, bot):
+    """Return the live-reload callbacks: log, and tell the operators' group what changed or what is wrong."""
 
-    return tell
+    async def post(text: str) -> None:
+        if services.room is not None:
+            for part in split_text(text):
+                await services.room.post(bot, escape(part))
+
+    async def reloaded(knowledge) -> None:
+        """Log a reload and tell the group."""
+        log.warning("knowledge reloaded: %d FAQ entries in use", len(knowledge.faq.entries))
+        await post(describe_reload(knowledge, services.operators.language))
+
+    async def refused(problems) -> None:
+        """Log a refused edit and tell the group what to fix."""
+        log.warning("an edit of the data files was refused: %d problem(s)", len(problems))
+        await post(describe_problems(problems, services.knowledge.current, services.operators.language))
+
+    return reloaded, refused
 
 
 async def _post_stop(application: Application) -> None:

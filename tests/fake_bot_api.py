@@ -341,6 +341,7 @@ class FakeBotApi:
         """Wait until a call of `method` matching `where` (and succeeding, unless ok is None/False) was made."""
 
         def found() -> Call | None:
+            """Return the first matching call, if any."""
             for call in self.calls[after:]:
                 if call.method == method and (ok is None or call.ok == ok) and where(call):
                     return call
@@ -364,6 +365,7 @@ class FakeBotApi:
 
     def _notify_soon(self) -> None:
         async def notify() -> None:
+            """Wake everyone waiting on the server's state."""
             async with self._changed:
                 self._changed.notify_all()
 
@@ -501,6 +503,7 @@ class FakeBotApi:
         wait = min(float(params.get("timeout") or 0), LONG_POLL_CAP)
 
         def pending() -> list[dict]:
+            """Return the updates not yet confirmed by the offset."""
             return [u for u in self.updates if u["update_id"] >= offset][:limit]
 
         if offset:
