@@ -55,7 +55,7 @@ DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 SERVICES = "frontdesk"  # the key of the Services object in Application.bot_data
 CITIZEN_COMMANDS = ("start", "help", "human", "status", "cancel", "lang")
 OPERATOR_COMMANDS = ("queue", "take", "reply", "note", "faq", "transfer", "release", "resolve", "history", "mine",
-                     "onduty", "offduty", "handover", "stats")
+                     "onduty", "offduty", "handover", "stats", "addfaq", "reload", "help")
 UPDATES = ("message", "callback_query")
 CHAT_LIMITERS_KEPT = 2048
 
@@ -401,7 +401,8 @@ async def _post_init(application: Application) -> None:
         services.store = await open_store(settings)
     services.desk = Desk(services.knowledge, services.store, settings)
     services.operators = OperatorDesk(services.store, settings, load_operator_phrases(),
-                                      faq_provider=lambda: services.knowledge.current.faq)
+                                      faq_provider=lambda: services.knowledge.current.faq,
+                                      knowledge=services.knowledge)
     if settings.operator_chat_id:
         chat_id = int(settings.operator_chat_id)
         try:
@@ -434,12 +435,15 @@ def _reload_notices(services: Services, bot):
     async def reloaded(knowledge) -> None:
         """Log a reload and tell the group."""
         log.warning("knowledge reloaded: %d FAQ entries in use", len(knowledge.faq.entries))
-        await post(describe_reload(knowledge, services.operators.language))
+        ops = services.operators
+        await post(describe_reload(knowledge, phrases=ops.phrases, language=ops.language))
 
     async def refused(problems) -> None:
         """Log a refused edit and tell the group what to fix."""
         log.warning("an edit of the data files was refused: %d problem(s)", len(problems))
-        await post(describe_problems(problems, services.knowledge.current, services.operators.language))
+        ops = services.operators
+        await post(describe_problems(problems, services.knowledge.current, phrases=ops.phrases,
+                                     language=ops.language))
 
     return reloaded, refused
 

@@ -39,7 +39,7 @@ CARD_QUESTION_CHARS = 2500  # the full text stays in the case log (/history); th
 TOPIC_NAME_CHARS = 128
 CALLBACK_ANSWER_CHARS = 200
 STORED_REACTION = "👍"  # set on an operator's reply once it is stored for delivery
-CASE_COMMANDS = ("take", "reply", "note", "faq", "transfer", "release", "resolve", "history")
+CASE_COMMANDS = ("take", "reply", "note", "faq", "transfer", "release", "resolve", "history", "addfaq")
 _COMMAND = re.compile(r"^/(\w+)(?:@\S+)?(?:\s+(.*))?$", re.DOTALL)
 _NUMBER = re.compile(r"^#?(\d+)\b")
 _CAPTIONED = ("photo", "document", "voice", "video", "other")
@@ -223,8 +223,10 @@ class OperatorRoom:
                         "pin" if want else "unpin", case.number, type(exc).__name__)
 
     async def _card_for(self, bot, case: Case) -> Card:
-        card = self.cards.get(case.number)
-        return card if card is not None else await self.post_card(bot, case)
+        """Return the case's card, posting one first if this process has none (a case from before a restart)."""
+        async with self._lock(case.number):
+            card = self.cards.get(case.number)
+            return card if card is not None else await self.post_card(bot, case)
 
     async def post_in_thread(self, bot, case: Case, text: str, kind: str) -> Message:
         """Post plain text under a case's card (in its topic, if any) and remember it belongs to the case."""

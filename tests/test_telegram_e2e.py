@@ -131,7 +131,7 @@ class Bot:
         return [b["callback_data"] for row in markup["inline_keyboard"] for b in row]
 
 
-async def _running(tmp_path, knowledge, *, forum=False, limits=None, claim_limits=None):
+async def _running(tmp_path, knowledge, *, forum=False, limits=None, claim_limits=None, reload=0):
     api = await FakeBotApi(TOKEN).start()
     group = api.add_group(GROUP, "值班群", forum=forum)
     settings = load_settings(ROOT / "settings.yaml", environ={"OPERATOR_IDS": "9001"})
@@ -142,7 +142,7 @@ async def _running(tmp_path, knowledge, *, forum=False, limits=None, claim_limit
     )
     limits = limits or RateLimits(private_per_second=50, private_burst=50)
     app = build_application(settings, knowledge, limits=limits,
-                            intervals=Intervals(outbox=0.2, sweep=0.2, reload=0, poll_timeout=1))
+                            intervals=Intervals(outbox=0.2, sweep=0.2, reload=reload, poll_timeout=1))
     await start(app)
     return Bot(api, app, group)
 
@@ -455,6 +455,25 @@ async def test_overdue_cases_are_escalated_in_the_group(tmp_path, knowledge):
         assert "超时" not in edit.params["text"]
         alerts = [c for c in bot.api.calls_to("sendMessage", GROUP) if "超时未接：" in c.params["text"]]
         assert len(alerts) == 1
+    finally:
+        await stop(bot.app)
+        await bot.api.stop()
+
+
+async def test_faq_edits_are_reported_in_the_group(tmp_path):
+    faq = tmp_path / "faq.yaml"
+    faq.write_text(FAQ, encoding="utf-8")
+    settings = load_settings(ROOT / "settings.yaml", environ={})
+    knowledge = KnowledgeBase(faq, settings.intents_path, settings.messages_paths)
+    bot = await _running(tmp_path, knowledge, reload=0.05)
+    try:
+        faq.write_text(FAQ.replace("  - id: health-code-red", "  - id: Health Code Red"), encoding="utf-8")
+        refused = await bot.posted("修改未生效")
+        assert "faq.yaml:" in refused.params["text"]
+        faq.write_text(FAQ.replace("三天两检", "三天三检"), encoding="utf-8")
+        await bot.posted("已重新加载：当前使用 4 条常见问题")
+        bot.api.send_text(CITIZEN, "健康码变黄了怎么办")
+        await bot.said_to(CITIZEN, "三天三检")
     finally:
         await stop(bot.app)
         await bot.api.stop()
