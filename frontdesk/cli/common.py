@@ -39,3 +39,11 @@ def knowledge_from(settings: Settings) -> KnowledgeBase:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def database_missing(settings: Settings) -> bool:
+    """Say (on stderr) and return True when the configured database file does not exist."""
+    if Path(settings.db_path).exists():
+        return False
+    print(f"{settings.db_path}: no database here (use --db or FRONTDESK_DB).", file=sys.stderr)
+    return True

@@ -134,14 +134,13 @@ def run_gaps(args: argparse.Namespace) -> int:
     import asyncio
     import time
 
-    from frontdesk.cli.common import knowledge_from, settings_from
+    from frontdesk.cli.common import database_missing, knowledge_from, settings_from
     from frontdesk.gaps import find_gaps, render_gaps
     from frontdesk.report import hotline_timezone
     from frontdesk.store import SqliteStore
 
     settings = settings_from(args)
-    if not Path(settings.db_path).exists():
-        print(f"{settings.db_path}: no database here (use --db or FRONTDESK_DB).", file=sys.stderr)
+    if database_missing(settings):
         return 2
     kb = knowledge_from(settings).current
     tz = hotline_timezone(settings)

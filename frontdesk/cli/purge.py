@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 from pathlib import Path
 
-from frontdesk.cli.common import settings_from
+from frontdesk.cli.common import database_missing, settings_from
 
 
 def _days(text: str) -> float:
@@ -41,8 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from frontdesk.store.purge import purge
 
     settings = settings_from(args)
-    if not Path(settings.db_path).exists():
-        print(f"{settings.db_path}: no database here (use --db or FRONTDESK_DB).", file=sys.stderr)
+    if database_missing(settings):
         return 2
 
     async def erase():

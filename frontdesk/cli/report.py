@@ -7,7 +7,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from frontdesk.cli.common import add_data_options, knowledge_from, settings_from
+from frontdesk.cli.common import add_data_options, database_missing, knowledge_from, settings_from
 
 
 def _day(text: str) -> str:
@@ -44,8 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from frontdesk.store import SqliteStore
 
     settings = settings_from(args)
-    if not Path(settings.db_path).exists():
-        print(f"{settings.db_path}: no database here (use --db or FRONTDESK_DB).", file=sys.stderr)
+    if database_missing(settings):
         return 2
     kb = knowledge_from(settings).current
     tz = hotline_timezone(settings)
