@@ -8,6 +8,7 @@ import os
 import sys
 
 from frontdesk.cli import ask, console, desk, evaluate, faqcheck, purge, report, run
+from frontdesk.privacy import install_masking
 
 COMMANDS = (console, desk, ask, evaluate, faqcheck, report, purge, run)
 
@@ -33,11 +34,11 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "jieba"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    install_masking()  # phone and ID-card numbers never reach a log line, whatever the command
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        default = "run" if os.environ.get("TELEGRAM_BOT_TOKEN") and "run" in parser._subparsers._actions[-1].choices \
-            else "console"
+        default = "run" if os.environ.get("TELEGRAM_BOT_TOKEN") else "console"
         args = parser.parse_args([*argv, default])
     try:
         return int(args.handler(args) or 0)
