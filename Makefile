@@ -27,3 +27,4 @@ check: $(VENV)/.runtime  ## validate faq.yaml, intents and messages
 bench: $(VENV)/.dev  ## run the benchmarks (slow; not part of the tests)
 	$(PY) benchmarks/bench_matching.py
 	$(PY) benchmarks/bench_queue.py
+	$(PY) benchmarks/bench_telegram.py

@@ -129,6 +129,20 @@ class OutboxItem:
 
 
 @dataclass(frozen=True)
+class CasePost:
+    """A message posted about a case on an operators' platform: its card, its topic, a line of its thread."""
+
+    case_number: int
+    platform: str
+    chat_id: str
+    message_id: str  # for a forum topic (kind "topic"), the topic's thread id
+    kind: str  # card | topic | citizen | reply | escalation ...
+    created_at: float
+    thread_id: str | None = None  # the forum topic the message is in, if any
+    pinned: bool = False  # the platform shows it pinned (an urgent case's card)
+
+
+@dataclass(frozen=True)
 class HandoverItem:
     """One active case as the next shift needs to see it."""
 
@@ -365,8 +379,17 @@ class Reports(Protocol):
 class CasePosts(Protocol):
     """Where a case was posted on an operators' platform, so replies there thread to the case."""
 
-    async def add_case_post(self, case_number: int, platform: str, chat_id: str, message_id: str, kind: str) -> None:
-        """Remember a message posted about a case (its card, a forwarded citizen line)."""
+    async def add_case_post(
+        self, case_number: int, platform: str, chat_id: str, message_id: str, kind: str,
+        *, thread_id: str | None = None,
+    ) -> None:
+        """Remember a message posted about a case (its card, a forwarded citizen line), and its topic if any."""
 
     async def case_for_post(self, platform: str, chat_id: str, message_id: str) -> int | None:
         """Return the case a posted message belongs to, or None."""
+
+    async def case_posts(self, case_number: int, platform: str) -> list[CasePost]:
+        """Return what was posted about a case on a platform, oldest first."""
+
+    async def set_post_pinned(self, platform: str, chat_id: str, message_id: str, pinned: bool) -> None:
+        """Record that a posted message was pinned or unpinned."""

@@ -1,9 +1,10 @@
 """The operators' service: commands and button actions on cases, authorised, recorded, answered in phrases.
 
 The console desk (handlers/operator_console.py) and the Telegram operators' group both go through
-`OperatorDesk.handle(operator_id, text)` for typed commands, or call the action methods (take, resolve, ...)
-for buttons. A refusal is a phrase in the operators' language, never an exception; only operators configured
-in settings may act, and a refused action changes nothing.
+`OperatorDesk.handle(operator_id, text)` (the lines to show) or `OperatorDesk.execute` (the whole Outcome,
+with the case acted on) for typed commands, or call the action methods (take, resolve, ...) for buttons.
+A refusal is a phrase in the operators' language, never an exception; only operators configured in settings
+may act, and a refused action changes nothing.
 
 转办 (forwarding to a department) keeps the case claimed by the operator who forwarded it, with the department
 recorded: the hotline stays answerable to the citizen, the department's answer comes back to that operator,
@@ -128,22 +129,26 @@ class OperatorDesk:
 
     async def handle(self, operator_id: str, text: str) -> list[str]:
         """Run one typed command for an operator and return the lines to show them."""
+        outcome = await self.execute(operator_id, text)
+        return outcome.lines
+
+    async def execute(self, operator_id: str, text: str) -> Outcome:
+        """Run one typed command for an operator and return its outcome, with the case it acted on, if any."""
         refusal = self._authorise(operator_id)
         if refusal is not None:
-            return refusal.lines
+            return refusal
         text = text.strip()
         if not text:
-            return []
+            return Outcome(False, [])
         match = _COMMAND.match(text)
         if match is None:
             current = self.current.get(operator_id)
-            return [self.say("plain_text", case=self.label(current) if current else "—")]
+            return Outcome(False, [self.say("plain_text", case=self.label(current) if current else "—")])
         name, args = match.group(1).lower(), (match.group(2) or "").strip()
         command = self._commands.get(name)
         if command is None:
-            return [self.say("unknown_command", command="/" + name)]
-        outcome = await command(operator_id, args)
-        return outcome.lines
+            return Outcome(False, [self.say("unknown_command", command="/" + name)])
+        return await command(operator_id, args)
 
     # -- actions (also used by buttons) -------------------------------------------------------------
 
@@ -224,7 +229,7 @@ class OperatorDesk:
             await self.store.add_note(number, operator_id, text)
         except CaseError as exc:
             return self._refused(exc, number)
-        return Outcome(True, [self.say("noted", case=self.label(number))])
+        return Outcome(True, [self.say("noted", case=self.label(number))], await self.store.get_case(number))
 
     async def transfer(self, operator_id: str, number: int, target: str, why: str = "") -> Outcome:
         """Hand a case to another operator, or forward it to a department with `dept:KEY` (转办)."""

@@ -103,8 +103,10 @@ class OutboxWorker:
                 await self.run_once()
             except Exception:  # a broken round must not end delivery for good
                 log.exception("outbox round failed")
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel that lands as `stop` is set
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval)
+                async with asyncio.timeout(interval):
+                    await stop.wait()
 
     async def _deliver(self, item: OutboxItem) -> int:
         sender = self.senders[item.platform]

@@ -2,10 +2,13 @@
 
 `OperatorRoom` keeps the group showing the truth: it posts a case card when a case opens (pinned when urgent,
 in its own topic when the group is a forum), threads the citizen's later messages under the card, and edits
-the card whenever the case changes. `OperatorHandlers` turns what operators do there into OperatorDesk
-calls: commands go to `OperatorDesk.handle`, the card's buttons to its action methods, and a Telegram reply to
-any message of a case to `OperatorDesk.reply` (delivered to the citizen through the outbox). Only the ids in
-OPERATOR_IDS may act; anyone else is refused and nothing changes.
+the card whenever the case changes. Where a case's card is (and whether it is pinned) is kept in the store's
+case posts, so after a restart the bot edits the card it posted before instead of posting another.
+
+`OperatorHandlers` turns what operators do there into OperatorDesk calls: commands go to
+`OperatorDesk.execute`, the card's buttons to its action methods, and a Telegram reply to any message of a
+case to `OperatorDesk.reply` (delivered to the citizen through the outbox). Only the ids in OPERATOR_IDS may
+act; anyone else is refused and nothing changes.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ _CAPTIONED = ("photo", "document", "voice", "video", "other")
 
 @dataclass
 class Card:
-    """A case card this process posted: where it is and what it currently shows."""
+    """A case's card in the group: where it is and what it shows ("" html: not known since a restart)."""
 
     message_id: int
     thread_id: int | None
@@ -65,6 +68,11 @@ def _case_number(command_text: str) -> int | None:
     return int(number.group(1)) if number else None
 
 
+def _text(value: int | None) -> str | None:
+    """Return an id as the store keeps it (text), or None."""
+    return None if value is None else str(value)
+
+
 def _desk_command(text: str) -> bool:
     """Say whether the citizen's text is one of the commands the desk answers itself."""
     text = text.strip()
@@ -78,7 +86,7 @@ class OperatorRoom:
         self.services = services
         self.chat_id = chat_id
         self.forum = forum
-        self.cards: dict[int, Card] = {}
+        self.cards: dict[int, Card] = {}  # a cache of the cards recorded in the store's case posts
         self.names: dict[str, str] = {}  # operator id -> their Telegram name, learned as they act
         self._locks: dict[int, asyncio.Lock] = {}
 
@@ -172,17 +180,35 @@ class OperatorRoom:
                                 name=case.citizen.display_name or case.citizen.user_id)
                 topic = await bot.create_forum_topic(self.chat_id, clip(name, TOPIC_NAME_CHARS))
                 thread_id = topic.message_thread_id
-                await store.add_case_post(case.number, PLATFORM, str(self.chat_id), str(thread_id), "topic")
+                await store.add_case_post(case.number, PLATFORM, str(self.chat_id), str(thread_id), "topic",
+                                          thread_id=str(thread_id))
             except TelegramError as exc:
                 log.warning("cannot open a forum topic for case %s (%s); posting in the main chat",
                             case.number, type(exc).__name__)
         html, buttons = self.card_html(case), self.card_buttons(case)
         sent = await bot.send_message(self.chat_id, html, parse_mode=ParseMode.HTML,
                                       reply_markup=self.card_markup(case, buttons), message_thread_id=thread_id)
-        await store.add_case_post(case.number, PLATFORM, str(self.chat_id), str(sent.message_id), "card")
+        await store.add_case_post(case.number, PLATFORM, str(self.chat_id), str(sent.message_id), "card",
+                                  thread_id=_text(thread_id))
         card = Card(sent.message_id, thread_id, html, buttons)
         self.cards[case.number] = card
         await self._sync_pin(bot, case, card)
+        return card
+
+    async def known_card(self, number: int) -> Card | None:
+        """Return the case's card in this group: the cached one, else the latest the store recorded, else None."""
+        card = self.cards.get(number)
+        if card is not None:
+            return card
+        chat = str(self.chat_id)
+        posts = [p for p in await self.services.store.case_posts(number, PLATFORM)
+                 if p.kind == "card" and p.chat_id == chat]
+        if not posts:
+            return None
+        post = posts[-1]
+        thread_id = int(post.thread_id) if post.thread_id else None
+        card = Card(int(post.message_id), thread_id, "", (), pinned=post.pinned)  # what it shows is not known
+        self.cards[number] = card
         return card
 
     async def refresh_card(self, bot, number: int) -> None:
@@ -191,7 +217,7 @@ class OperatorRoom:
             case = await self.services.store.get_case(number)
             if case is None:
                 return
-            card = self.cards.get(number)
+            card = await self.known_card(number)
             if card is None:
                 if case.status in ACTIVE_STATUSES:
                     await self.post_card(bot, case)
@@ -202,7 +228,14 @@ class OperatorRoom:
                     await bot.edit_message_text(html, self.chat_id, card.message_id, parse_mode=ParseMode.HTML,
                                                 reply_markup=self.card_markup(case, buttons))
                 except BadRequest as exc:
-                    if "not modified" not in str(exc).lower():
+                    reason = str(exc).lower()
+                    if "message to edit not found" in reason:  # someone deleted the card: an active case gets a new one
+                        log.warning("the card of case %s is gone from the group", number)
+                        del self.cards[number]
+                        if case.status in ACTIVE_STATUSES:
+                            await self.post_card(bot, case)
+                        return
+                    if "not modified" not in reason:
                         raise
                 card.html, card.buttons = html, buttons
             await self._sync_pin(bot, case, card)
@@ -218,14 +251,15 @@ class OperatorRoom:
             else:
                 await bot.unpin_chat_message(self.chat_id, card.message_id)
             card.pinned = want
+            await self.services.store.set_post_pinned(PLATFORM, str(self.chat_id), str(card.message_id), want)
         except (BadRequest, Forbidden) as exc:
             log.warning("cannot %s the card of case %s (%s): give the bot the right to pin messages",
                         "pin" if want else "unpin", case.number, type(exc).__name__)
 
     async def _card_for(self, bot, case: Case) -> Card:
-        """Return the case's card, posting one first if this process has none (a case from before a restart)."""
+        """Return the case's card, posting one first if the case has none in this group."""
         async with self._lock(case.number):
-            card = self.cards.get(case.number)
+            card = await self.known_card(case.number)
             return card if card is not None else await self.post_card(bot, case)
 
     async def post_in_thread(self, bot, case: Case, text: str, kind: str) -> Message:
@@ -238,7 +272,7 @@ class OperatorRoom:
                 reply_parameters=ReplyParameters(card.message_id, allow_sending_without_reply=True),
             )
             await self.services.store.add_case_post(case.number, PLATFORM, str(self.chat_id),
-                                                    str(sent.message_id), kind)
+                                                    str(sent.message_id), kind, thread_id=_text(card.thread_id))
         return sent
 
     async def citizen_line(self, bot, case: Case, incoming: IncomingMessage, message: Message | None) -> None:
@@ -262,7 +296,8 @@ class OperatorRoom:
                 reply_parameters=ReplyParameters(card.message_id, allow_sending_without_reply=True),
             )
             await self.services.store.add_case_post(case.number, PLATFORM, str(self.chat_id),
-                                                    str(copied.message_id), "citizen")
+                                                    str(copied.message_id), "citizen",
+                                                    thread_id=_text(card.thread_id))
             return
         if incoming.text:
             line = ops.say("citizen_message", case=ops.label(case.number), name=name, text=incoming.text)
@@ -272,11 +307,11 @@ class OperatorRoom:
                                message: Message | None) -> None:
         """Reflect what a citizen's message did to their case: a new card, a line in the thread, or an edit."""
         if after is not None and (before is None or before.number != after.number):
-            known = after.number in self.cards
             async with self._lock(after.number):
+                known = await self.known_card(after.number) is not None
                 if not known:
                     await self.post_card(bot, after)
-            if known:
+            if known:  # a reopened case, or a second handoff that raised its priority
                 await self.refresh_card(bot, after.number)
             if incoming.text.strip() and incoming.text.strip() != after.question.strip():
                 await self.citizen_line(bot, after, incoming, message)
@@ -326,7 +361,7 @@ class OperatorHandlers:
             await message.reply_text(escape(part), parse_mode=ParseMode.HTML, do_quote=True)
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Run an operator's typed command through OperatorDesk and update the cards it touched."""
+        """Run an operator's typed command through OperatorDesk and update the card of the case it touched."""
         services = self.services
         message = update.effective_message
         operator_id = services.room.saw_operator(update.effective_user)
@@ -336,10 +371,10 @@ class OperatorHandlers:
             return
         text = message.text or ""
         text = await self._with_case_from_reply(message, text)
-        before = operators.current.get(operator_id)
-        lines = await operators.handle(operator_id, text)
-        touched = {n for n in (_case_number(text), before, operators.current.get(operator_id)) if n}
-        await self._answer(message, lines)
+        outcome = await operators.execute(operator_id, text)
+        # the case acted on; for a refusal, the case named (its card may be stale if another desk changed it)
+        touched = {n for n in (outcome.case.number if outcome.case else None, _case_number(text)) if n}
+        await self._answer(message, outcome.lines)
         for number in sorted(touched):
             await services.room.refresh_card(context.bot, number)
         services.kick_outbox()
@@ -385,7 +420,9 @@ class OperatorHandlers:
         if not outcome.ok:
             await self._answer(message, outcome.lines)
             return
-        await services.store.add_case_post(number, PLATFORM, str(message.chat_id), str(message.message_id), "reply")
+        await services.store.add_case_post(number, PLATFORM, str(message.chat_id), str(message.message_id), "reply",
+                                           thread_id=_text(message.message_thread_id if message.is_topic_message
+                                                           else None))
         services.kick_outbox()
         with contextlib.suppress(TelegramError):  # a reaction is a courtesy; the reply is stored either way
             await message.set_reaction(ReactionTypeEmoji(STORED_REACTION))

@@ -57,6 +57,13 @@ class Tuning:
     query_power: float = 1.0      # exponent on the share of the query's weight the entry covers
     variant_power: float = 0.3    # exponent on the share of the variant's weight the query covers
     answer_credit: float = 0.3    # credit for a query word found only in the entry's answer
+    answer_chars: int | None = 60
+    answer_shrink: float = 0.0
+    answer_tf: bool = False
+    answer_k1: float = 1.2
+    answer_b: float = 0.75
+    answer_grams: bool = False
+    idf_source: str = "known"
     ask_share: float = 0.02       # a kind-of-ask term weighs at least as a word used by this share of entries
     other_ask: float = 0.8        # factor when the query asks a kind of thing its entry never answers
 
@@ -104,6 +111,11 @@ class Analyzer:
 
     def terms(self, text: str, canonical: bool = True, normalized: bool = False) -> Terms:
         """Return the words and character grams of text (kinds of ask count in both); say if it is normalised."""
+        words, grams = self.term_lists(text, canonical, normalized)
+        return Terms(tuple(dict.fromkeys(words)), tuple(dict.fromkeys(grams)))
+
+    def term_lists(self, text: str, canonical: bool = True, normalized: bool = False) -> tuple[list[str], list[str]]:
+        """Return the words and character grams of text in order, repeats kept (for term frequencies)."""
         tokens = self.segmenter.words(self.prepare(text, canonical, normalized))
         kind_of = self.lexicon.ask_kind_of
         prefixes = self.lexicon.ask_prefixes
@@ -145,7 +157,7 @@ class Analyzer:
                 grams.extend(_trigrams(word))
         grams.extend(_run_grams(run))
         grams.extend(ch for w in words if _han(w[0]) for ch in w)  # single characters: 码黄了 ~ 黄码
-        return Terms(tuple(dict.fromkeys(words)), tuple(dict.fromkeys(grams)))
+        return words, grams
 
 
 def _han(ch: str) -> bool:
@@ -172,7 +184,8 @@ def _trigrams(word: str) -> tuple[str, ...]:
 class _Index:
     """An inverted index of one kind of term: which variants hold it, and how well each entry knows it."""
 
-    def __init__(self, docs: list[tuple[str, ...]], owners: np.ndarray, known: list[dict[str, float]]):
+    def __init__(self, docs: list[tuple[str, ...]], owners: np.ndarray, known: list[dict[str, float]],
+                 df_sets: list | None = None):
         """Index variant terms `docs` (variant v belongs to entry owners[v]) and per-entry known terms."""
         n_entries = len(known)
         vocab: dict[str, int] = {}
@@ -191,6 +204,12 @@ class _Index:
         self._known_bounds, (self._known, self._credit) = _postings(
             known_terms, len(vocab), known_entries, np.asarray(known_c, dtype=np.float64))
         self._entries_per_term = np.bincount(known_terms, minlength=len(vocab))
+        if df_sets is not None:
+            counts: dict[str, int] = {}
+            for terms in df_sets:
+                for term in terms:
+                    counts[term] = counts.get(term, 0) + 1
+            self._entries_per_term = np.asarray([counts.get(term, 0) for term in vocab], dtype=np.int64)
         self.weights = np.log1p(n_entries / np.maximum(self._entries_per_term, 1)).astype(np.float64)
         self.variant_weight = self._variant_weights()
 
@@ -285,10 +304,7 @@ class FaqMatcher:
         known_grams: list[dict[str, float]] = [{} for _ in faq.entries]
         seen: dict[tuple[str, bool], tuple[str, ...]] = {}
         if tuning.answer_credit > 0:
-            for e, entry in enumerate(faq.entries):
-                for text in entry.answers.values():
-                    words = self._plain_words(text[:ANSWER_CHARS], seen)
-                    known_words[e].update(dict.fromkeys(words, tuning.answer_credit))
+            self._answer_known(faq, known_words, known_grams, seen)
         for e, ks in enumerate(keywords):
             for keyword in ks:
                 known_words[e].update(dict.fromkeys(self._plain_words(keyword, seen), 1.0))
@@ -298,8 +314,18 @@ class FaqMatcher:
         for v, terms in enumerate(self.variant_terms):
             known_words[owners[v]].update(dict.fromkeys(terms.words, 1.0))
             known_grams[owners[v]].update(dict.fromkeys(terms.grams, 1.0))
-        self.words = _Index([t.words for t in self.variant_terms], self.variant_entry, known_words)
-        self.grams = _Index([t.grams for t in self.variant_terms], self.variant_entry, known_grams)
+        df_words = df_grams = None
+        if tuning.idf_source != "known":
+            df_words = [{t for t, c in k.items() if c >= 1.0} for k in known_words]
+            df_grams = [{t for t, c in k.items() if c >= 1.0} for k in known_grams]
+            if tuning.idf_source == "all":
+                for e, entry in enumerate(faq.entries):
+                    for text in entry.answers.values():
+                        w, g = self.analyzer.term_lists(text)
+                        df_words[e].update(w)
+                        df_grams[e].update(g)
+        self.words = _Index([t.words for t in self.variant_terms], self.variant_entry, known_words, df_words)
+        self.grams = _Index([t.grams for t in self.variant_terms], self.variant_entry, known_grams, df_grams)
         n = max(len(faq.entries), 1)
         self.ask_weight = self.words.idf(tuning.ask_share * n)
         kinds = {kind: 1 << i for i, kind in enumerate(sorted(self.analyzer.lexicon.ask_kinds))}
@@ -311,6 +337,42 @@ class FaqMatcher:
         self.unknown_weight = self.words.idf(1.0)  # a word no entry uses weighs as much as the rarest
         self.words.floor(ASK_PREFIX, self.ask_weight)
         self.grams.silence(lambda gram: len(gram) == 1, COMMON_CHARACTER_SHARE)
+
+    def _answer_known(self, faq: Faq, known_words: list, known_grams: list, seen: dict) -> None:
+        t = self.tuning
+        if not t.answer_tf:
+            for e, entry in enumerate(faq.entries):
+                n = len(entry.questions)
+                credit = t.answer_credit / (1.0 + (n - 1) / t.answer_shrink) if t.answer_shrink else t.answer_credit
+                for text in entry.answers.values():
+                    words = self._plain_words(text[: t.answer_chars], seen)
+                    known_words[e].update(dict.fromkeys(words, credit))
+            return
+        lists = []
+        for entry in faq.entries:
+            ws: list[str] = []
+            gs: list[str] = []
+            for text in entry.answers.values():
+                w, g = self.analyzer.term_lists(text[: t.answer_chars])
+                ws += [x for x in w if not x.startswith(ASK_PREFIX)]
+                gs += [x for x in g if not x.startswith(ASK_PREFIX)]
+            lists.append((ws, gs))
+        avg_w = max(sum(len(w) for w, _ in lists) / max(len(lists), 1), 1.0)
+        avg_g = max(sum(len(g) for _, g in lists) / max(len(lists), 1), 1.0)
+        k1, b = t.answer_k1, t.answer_b
+        for e, entry in enumerate(faq.entries):
+            n = len(entry.questions)
+            credit = t.answer_credit / (1.0 + (n - 1) / t.answer_shrink) if t.answer_shrink else t.answer_credit
+            for which, known, avg in ((0, known_words, avg_w), (1, known_grams, avg_g)):
+                if which == 1 and not t.answer_grams:
+                    continue
+                terms = lists[e][which]
+                norm = k1 * (1 - b + b * len(terms) / avg)
+                counts: dict[str, int] = {}
+                for x in terms:
+                    counts[x] = counts.get(x, 0) + 1
+                for x, f in counts.items():
+                    known[e][x] = credit * f * (k1 + 1) / (f + norm) / (k1 + 1) if k1 > 0 else credit
 
     def _plain_words(self, text: str, seen: dict, canonical: bool = True) -> tuple[str, ...]:
         """Return the words of a keyword or answer (no kinds of ask), analysing each distinct text once."""

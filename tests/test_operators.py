@@ -77,6 +77,32 @@ async def test_every_command_from_a_non_operator_is_refused_and_changes_nothing(
     assert await store.on_duty_operators() == []
 
 
+async def test_execute_returns_the_whole_outcome_with_the_case_acted_on(desk, store, clock):
+    first = await open_case(store, WANG)
+    clock.advance(5)
+    second = await open_case(store, ANN, language="en", question="water outage")
+    taken = await desk.execute("duty1", "/take")  # no number: the case comes from the queue, not from the text
+    assert (taken.ok, taken.case.number, taken.case.status) == (True, first.number, "claimed")
+    assert taken.lines[0].startswith(f"已接手 #{first.number}")
+    for command in ("/reply 您好", "/note 内部备注", "/faq water-outage", "/history"):  # the current case
+        outcome = await desk.execute("duty1", command)
+        assert outcome.ok and outcome.case.number == first.number, command
+    noted = await desk.execute("duty1", f"/note {second.number} 另一件")  # a note on a case someone else may take
+    assert noted.ok and noted.case.number == second.number and noted.case.status == "open"
+    resolved = await desk.execute("duty1", "/resolve 已答复")
+    assert (resolved.case.number, resolved.case.status) == (first.number, "resolved")
+    assert (await desk.execute("duty1", "/addfaq")).case.add_to_faq is True
+    refused = await desk.execute("duty2", f"/resolve {first.number}")
+    assert (refused.ok, refused.case) == (False, None)
+    assert refused.lines == await desk.handle("duty2", f"/resolve {first.number}")
+    queue = await desk.execute("duty2", "/queue")
+    assert queue.ok and queue.case is None and queue.lines == await desk.handle("duty2", "/queue")
+    for text in ("/nonsense", "just talking", "   "):
+        outcome = await desk.execute("duty1", text)
+        assert outcome.ok is False and outcome.case is None and outcome.lines == await desk.handle("duty1", text)
+    assert await desk.execute("mallory", "/queue") == await desk.take("mallory")
+
+
 async def test_take_claims_and_tells_the_citizen(desk, store):
     case = await open_case(store)
     lines = await desk.handle("duty1", f"/take {case.number}")

@@ -260,3 +260,34 @@ async def test_run_keeps_delivering_until_stopped(store):
     stop.set()
     await asyncio.wait_for(task, 2)
     assert sender.sent == [(WANG.chat_id, "late reply")]
+
+
+class WatchedStop(asyncio.Event):
+    """A stop event that also says when the worker has started waiting on it."""
+
+    def __init__(self):
+        super().__init__()
+        self.waited_on = asyncio.Event()
+
+    async def wait(self):
+        self.waited_on.set()
+        return await super().wait()
+
+
+async def test_cancelling_a_waiting_worker_ends_it_promptly(store):
+    stop = WatchedStop()
+    task = asyncio.create_task(OutboxWorker(store, {"telegram": Recorder()}).run(interval=60, stop=stop))
+    await asyncio.wait_for(stop.waited_on.wait(), 2)
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=1)
+    assert task in done and task.cancelled()
+
+
+async def test_a_cancel_that_lands_as_stop_is_set_is_not_swallowed(store):
+    stop = WatchedStop()
+    task = asyncio.create_task(OutboxWorker(store, {"telegram": Recorder()}).run(interval=60, stop=stop))
+    await asyncio.wait_for(stop.waited_on.wait(), 2)
+    stop.set()  # the wait is over, and in the same instant the task is cancelled (a shutdown racing a stop)
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=1)
+    assert task in done and task.cancelled()  # whoever cancelled it learns it was cancelled

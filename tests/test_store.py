@@ -39,8 +39,8 @@ async def test_connection_is_set_up_when_it_opens(store):
     assert settings["synchronous"] == 2  # FULL
     assert settings["busy_timeout"] >= 5000
     assert settings["migrations"] == ["0001_initial", "0002_outbox_retry", "0003_interactions", "0004_case_posts",
-                                      "0005_case_faq"]
-    assert settings["user_version"] == 5
+                                      "0005_case_faq", "0006_case_post_threads"]
+    assert settings["user_version"] == 6
 
 
 async def test_a_closed_store_refuses_to_work(tmp_path):
@@ -396,6 +396,29 @@ async def test_case_posts_map_platform_messages_to_cases(store):
     await store.add_case_post(case.number, "telegram", "-100200", "77", "card")  # idempotent
     assert await store.case_for_post("telegram", "-100200", "77") == case.number
     assert await store.case_for_post("telegram", "-100200", "78") is None
+
+
+async def test_a_cases_posts_are_listed_oldest_first_with_their_topic_and_pin(store, clock):
+    case = await open_case(store)
+    other = await open_case(store, Citizen("telegram", "1002", "1002", "Ann"))
+    await store.add_case_post(case.number, "telegram", "-100200", "5", "topic", thread_id="5")
+    clock.advance(1)
+    await store.add_case_post(case.number, "telegram", "-100200", "6", "card", thread_id="5")
+    await store.add_case_post(case.number, "telegram", "-100200", "9", "citizen", thread_id="5")
+    await store.add_case_post(case.number, "console", "x", "1", "card")
+    await store.add_case_post(other.number, "telegram", "-100200", "7", "card")
+    await store.set_post_pinned("telegram", "-100200", "6", True)
+    posts = await store.case_posts(case.number, "telegram")
+    assert [(p.case_number, p.chat_id, p.message_id, p.kind, p.thread_id, p.pinned) for p in posts] == [
+        (case.number, "-100200", "5", "topic", "5", False),
+        (case.number, "-100200", "6", "card", "5", True),
+        (case.number, "-100200", "9", "citizen", "5", False),
+    ]
+    assert posts[0].created_at < posts[1].created_at
+    await store.set_post_pinned("telegram", "-100200", "6", False)
+    assert [p.pinned for p in await store.case_posts(case.number, "telegram")] == [False, False, False]
+    assert [p.message_id for p in await store.case_posts(other.number, "telegram")] == ["7"]
+    assert await store.case_posts(999, "telegram") == []
 
 
 async def test_on_duty_register(store):

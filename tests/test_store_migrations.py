@@ -165,6 +165,37 @@ async def test_a_database_from_before_the_faq_flag_upgrades_and_keeps_its_data_a
         conn.close()
 
 
+async def test_a_database_from_before_post_threads_upgrades_with_topics_and_pins_carried_over(tmp_path):
+    path = tmp_path / "0005.sqlite3"
+    await make_old_database(path, 5)
+    # the 0005-era bot: an urgent open case in a forum topic (its topic post's id is the thread), a resolved
+    # normal case in the main chat, and a second card the old bot posted for case 1 after a restart
+    conn = sqlite3.connect(path)
+    with conn:
+        for user, priority, status in (("7", "urgent", "open"), ("8", "normal", "resolved")):
+            conn.execute("""INSERT INTO cases (platform, user_id, chat_id, language, reason, priority, status,
+                                question, created_at, updated_at, queued_at)
+                            VALUES ('telegram', ?, ?, 'zh', 'urgent', ?, ?, '发烧', 100, 100, 100)""",
+                         (user, user, priority, status))
+        conn.executemany("INSERT INTO case_posts VALUES ('telegram', '-1', ?, ?, ?, ?)", [
+            ("10", 1, "topic", 100), ("11", 1, "card", 100), ("12", 1, "citizen", 101),
+            ("20", 2, "card", 102), ("30", 1, "card", 200),
+        ])
+    conn.close()
+
+    async with SqliteStore(path, clock=ManualClock(1000.0)) as store:
+        posts = await store.case_posts(1, "telegram")
+        assert [(p.message_id, p.kind, p.thread_id, p.pinned) for p in posts] == [
+            ("10", "topic", "10", False), ("11", "card", "10", True), ("12", "citizen", "10", False),
+            ("30", "card", "10", True)]
+        [card] = await store.case_posts(2, "telegram")
+        assert (card.message_id, card.thread_id, card.pinned) == ("20", None, False)
+        assert await store.case_for_post("telegram", "-1", "12") == 1
+        await store.add_case_post(2, "telegram", "-1", "21", "reply", thread_id="7")  # new posts work on it
+        assert [p.thread_id for p in await store.case_posts(2, "telegram")] == [None, "7"]
+    assert applied_migrations(path) == [m.name for m in MIGRATIONS]
+
+
 async def test_a_database_from_a_newer_frontdesk_is_refused(tmp_path):
     path = tmp_path / "future.sqlite3"
     async with SqliteStore(path):

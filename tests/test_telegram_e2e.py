@@ -17,7 +17,16 @@ from fake_bot_api import FakeBotApi
 
 from frontdesk.knowledge import KnowledgeBase
 from frontdesk.settings import load_settings
-from handlers.telegram_app import Intervals, RateLimits, build_application, services_of, start, stop
+from handlers.telegram_app import (
+    OPERATOR_COMMANDS,
+    Intervals,
+    RateLimits,
+    build_application,
+    load_telegram_phrases,
+    services_of,
+    start,
+    stop,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:TEST-token"
@@ -131,8 +140,9 @@ class Bot:
         return [b["callback_data"] for row in markup["inline_keyboard"] for b in row]
 
 
-async def _running(tmp_path, knowledge, *, forum=False, limits=None, claim_limits=None, reload=0):
-    api = await FakeBotApi(TOKEN).start()
+async def _running(tmp_path, knowledge, *, forum=False, limits=None, claim_limits=None, reload=0, api=None):
+    """Start a bot on tmp_path/bot.sqlite3 against a new fake Bot API server (or `api`: a restart)."""
+    api = api or await FakeBotApi(TOKEN).start()
     group = api.add_group(GROUP, "值班群", forum=forum)
     settings = load_settings(ROOT / "settings.yaml", environ={"OPERATOR_IDS": "9001"})
     queue = dataclasses.replace(settings.queue, claim_limits=claim_limits or settings.queue.claim_limits)
@@ -230,7 +240,12 @@ async def test_command_menus_are_registered_in_both_languages_and_for_operators(
     assert [c["command"] for c in default] == ["start", "help", "human", "status", "cancel", "lang"]
     assert default[2]["description"] == "转人工服务" and english[2]["description"] == "Talk to a person"
     group_scope = f'{{"chat_id": {GROUP}, "type": "chat"}}'
-    assert "take" in [c["command"] for c in bot.api.commands[(group_scope, "")]]
+    operators = {c["command"]: c["description"] for c in bot.api.commands[(group_scope, "")]}
+    assert list(operators) == list(OPERATOR_COMMANDS)
+    phrases = load_telegram_phrases()
+    assert operators["reload"] == phrases.say("cmd_reload", "zh") == "立即重新加载常见问题等文件"
+    assert operators["addfaq"] == phrases.say("cmd_addfaq", "zh")
+    assert phrases.say("cmd_reload", "en") and phrases.say("cmd_addfaq", "en").startswith("Suggest for the FAQ")
 
 
 # -- handoff, the case card and the thread ----------------------------------------------------------------
@@ -419,6 +434,123 @@ async def test_a_failing_handler_apologises_and_logs_no_content_or_token(bot, ca
         what="second apology")
 
 
+async def test_addfaq_as_a_reply_marks_that_case_not_the_current_one(bot):
+    first = await bot.handoff()
+    bot.api.send_text(CITIZEN_EN, "How much is parking at the town hall?")
+    second = (await bot.api.wait_for("sendMessage", lambda c: "op:take:2" in str(c.params.get("reply_markup")))).result
+    bot.api.press(OPERATOR, first, "op:take:1")
+    await bot.said_to(CITIZEN, "工作人员已接手")
+    bot.api.send_text(OPERATOR, "停车场首小时免费。", chat=bot.group, reply_to=first)
+    await bot.said_to(CITIZEN, "首小时免费")
+    bot.api.press(OPERATOR, second, "op:take:2")  # case 2 is now the operator's current case
+    await bot.said_to(CITIZEN_EN, "taken")
+    bot.api.send_text(OPERATOR, "/addfaq 市政停车场首小时免费，之后每小时5元。", chat=bot.group, reply_to=first)
+    await bot.posted("已把 #1 标记为“加入常见问题”")
+    first_case, second_case = await bot.store.get_case(1), await bot.store.get_case(2)
+    assert (first_case.add_to_faq, first_case.faq_draft) == (True, "市政停车场首小时免费，之后每小时5元。")
+    assert second_case.add_to_faq is False
+
+
+# -- /reload in the group -----------------------------------------------------------------------------------
+
+
+async def test_reload_in_the_group_applies_a_good_edit_and_refuses_a_broken_one(tmp_path):
+    faq = tmp_path / "faq.yaml"
+    faq.write_text(FAQ, encoding="utf-8")
+    settings = load_settings(ROOT / "settings.yaml", environ={})
+    knowledge = KnowledgeBase(faq, settings.intents_path, settings.messages_paths)
+    bot = await _running(tmp_path, knowledge)  # no file watcher: only /reload picks the edits up
+    try:
+        faq.write_text(FAQ.replace("三天两检", "三天三检"), encoding="utf-8")
+        bot.api.send_text(OPERATOR, "/reload", chat=bot.group)
+        await bot.posted("已重新加载：当前使用 4 条常见问题")
+        bot.api.send_text(CITIZEN, "健康码变黄了怎么办")
+        await bot.said_to(CITIZEN, "三天三检")
+
+        broken = FAQ.replace("三天两检", "三天四检").replace("  - id: health-code-red", "  - id: Health Code Red")
+        faq.write_text(broken, encoding="utf-8")
+        line = broken.splitlines().index("  - id: Health Code Red") + 1
+        bot.api.send_text(OPERATOR, "/reload", chat=bot.group)
+        refused = await bot.posted("修改未生效")
+        assert f"faq.yaml:{line}" in refused.params["text"]
+        bot.api.send_text(CITIZEN, "健康码变黄了怎么办")
+        await bot.api.wait_until(lambda: len([c for c in bot.api.calls_to("sendMessage", CITIZEN["id"])
+                                              if "三天三检" in c.params["text"]]) == 2, what="the old answer again")
+        assert not [c for c in bot.api.calls_to("sendMessage", CITIZEN["id"]) if "三天四检" in c.params["text"]]
+    finally:
+        await stop(bot.app)
+        await bot.api.stop()
+
+
+# -- case cards across a restart ------------------------------------------------------------------------------
+
+
+def _cards(bot) -> list:
+    """Return the case cards the bot posted in the group (the messages with a case's buttons)."""
+    return [c for c in bot.api.calls_to("sendMessage", GROUP) if "op:" in str(c.params.get("reply_markup"))]
+
+
+async def _restarted(bot, tmp_path, knowledge, **kw) -> Bot:
+    """Stop the bot and start a new one on the same SQLite file and the same Bot API server."""
+    await asyncio.wait_for(stop(bot.app), 15)
+    return await _running(tmp_path, knowledge, api=bot.api, **kw)
+
+
+async def test_a_case_card_survives_a_restart_and_is_edited_not_posted_again(tmp_path, knowledge):
+    bot = await _running(tmp_path, knowledge)
+    try:
+        card = await bot.handoff()
+        bot = await _restarted(bot, tmp_path, knowledge)
+        seen = len(bot.api.calls)
+        bot.api.press(OPERATOR, card, "op:take:1")
+        edit = await bot.api.wait_for("editMessageText", after=seen)
+        assert edit.params["message_id"] == card["message_id"] and "处理中 · Wang" in edit.params["text"]
+        assert bot.buttons(card) == ["op:resolve:1"]
+        await bot.said_to(CITIZEN, "工作人员已接手")
+        bot.api.send_text(CITIZEN, "那夜间怎么收费？")
+        line = await bot.posted("那夜间怎么收费")
+        assert line.params["reply_parameters"]["message_id"] == card["message_id"]  # threaded under the old card
+        bot.api.send_text(OPERATOR, "/resolve 1 已答复", chat=bot.group)
+        await bot.posted("已办结 #1")
+        await bot.api.wait_until(lambda: bot.buttons(card) == [], what="the old card without buttons")
+        assert "已办结" in bot.api.messages[(GROUP, card["message_id"])]["text"]
+        assert len(_cards(bot)) == 1
+    finally:
+        await stop(bot.app)
+        await bot.api.stop()
+
+
+async def test_an_urgent_card_pinned_before_a_restart_is_unpinned_after_it(tmp_path, knowledge):
+    bot = await _running(tmp_path, knowledge)
+    try:
+        bot.api.send_text(CITIZEN, "我发烧了，呼吸困难")
+        card = (await bot.posted("紧急工单 #1")).result
+        await bot.api.wait_for("pinChatMessage")
+        bot = await _restarted(bot, tmp_path, knowledge)
+        bot.api.send_text(OPERATOR, "/take 1", chat=bot.group)
+        await bot.api.wait_for("editMessageText", lambda c: "处理中" in c.params["text"])
+        bot.api.send_text(OPERATOR, "/resolve 1", chat=bot.group)
+        unpin = await bot.api.wait_for("unpinChatMessage")
+        assert unpin.params["message_id"] == card["message_id"] and bot.api.pinned[GROUP] == []
+        assert len(bot.api.calls_to("pinChatMessage")) == 1  # the restarted bot knew it was pinned already
+        assert len(_cards(bot)) == 1
+    finally:
+        await stop(bot.app)
+        await bot.api.stop()
+
+
+async def test_a_deleted_card_is_posted_again_when_its_case_changes(bot):
+    card = await bot.handoff()
+    del bot.api.messages[(GROUP, card["message_id"])]  # an operator deleted it in the group
+    bot.api.send_text(OPERATOR, "/take 1", chat=bot.group)
+    await bot.posted("已接手 #1")
+    new = await bot.api.wait_for("sendMessage", lambda c: c.params["chat_id"] == GROUP and "处理中" in c.params["text"])
+    assert bot.buttons(new.result) == ["op:resolve:1"]
+    bot.api.send_text(CITIZEN, "还在吗")
+    line = await bot.posted("还在吗")
+    assert line.params["reply_parameters"]["message_id"] == new.result["message_id"]
+
+
 # -- a forum group: one topic per case -------------------------------------------------------------------
 
 
@@ -436,6 +568,29 @@ async def test_in_a_forum_group_each_case_gets_its_own_topic(tmp_path, knowledge
         bot.api.send_text(CITIZEN, "收到")
         line = await bot.posted("收到")
         assert line.params["message_thread_id"] == thread
+    finally:
+        await stop(bot.app)
+        await bot.api.stop()
+
+
+async def test_in_a_forum_group_a_case_keeps_its_topic_across_a_restart(tmp_path, knowledge):
+    bot = await _running(tmp_path, knowledge, forum=True)
+    try:
+        await bot.handoff()
+        thread = (await bot.api.wait_for("createForumTopic")).result["message_thread_id"]
+        card = await bot.api.wait_for("sendMessage", lambda c: c.params.get("message_thread_id") == thread)
+        bot = await _restarted(bot, tmp_path, knowledge, forum=True)
+        bot.api.send_text(CITIZEN, "补充一下：是市政停车场")
+        line = await bot.posted("补充一下")
+        assert line.params["message_thread_id"] == thread
+        assert line.params["reply_parameters"]["message_id"] == card.result["message_id"]
+        bot.api.send_text(OPERATOR, "/take", chat=bot.group, thread_id=thread)
+        edit = await bot.api.wait_for("editMessageText", lambda c: "处理中" in c.params["text"])
+        assert edit.params["message_id"] == card.result["message_id"]
+        assert len(bot.api.calls_to("createForumTopic")) == 1 and len(_cards(bot)) == 1
+        posts = await bot.store.case_posts(1, "telegram")
+        assert {p.kind: p.thread_id for p in posts} == {"topic": str(thread), "card": str(thread),
+                                                        "citizen": str(thread)}
     finally:
         await stop(bot.app)
         await bot.api.stop()

@@ -177,4 +177,23 @@ CASE_FAQ = Migration("0005_case_faq", (
        WHERE number IN (SELECT case_number FROM case_events WHERE kind = 'marked_for_faq')""",
 ))
 
-MIGRATIONS: tuple[Migration, ...] = (INITIAL, OUTBOX_RETRY, INTERACTIONS, CASE_POSTS, CASE_FAQ)
+# The Telegram operators' room finds a case's card in case_posts after a restart instead of posting a new one;
+# for that a post records its forum topic and whether it is pinned. Before this, the topic was only implied: a
+# case's "topic" post (message_id = the topic's thread id) in the same chat, so existing posts take it from
+# there. The old code pinned every card of an urgent active case and unpinned none it had forgotten.
+CASE_POST_THREADS = Migration("0006_case_post_threads", (
+    "ALTER TABLE case_posts ADD COLUMN thread_id TEXT",
+    "ALTER TABLE case_posts ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0",
+    "UPDATE case_posts SET thread_id = message_id WHERE kind = 'topic'",
+    """UPDATE case_posts SET thread_id = (
+           SELECT t.message_id FROM case_posts t
+           WHERE t.kind = 'topic' AND t.platform = case_posts.platform AND t.chat_id = case_posts.chat_id
+             AND t.case_number = case_posts.case_number AND t.created_at <= case_posts.created_at
+           ORDER BY t.created_at DESC, t.rowid DESC LIMIT 1)
+       WHERE kind <> 'topic'""",
+    """UPDATE case_posts SET pinned = 1
+       WHERE kind = 'card' AND case_number IN (
+           SELECT number FROM cases WHERE priority = 'urgent' AND status IN ('open', 'claimed'))""",
+))
+
+MIGRATIONS: tuple[Migration, ...] = (INITIAL, OUTBOX_RETRY, INTERACTIONS, CASE_POSTS, CASE_FAQ, CASE_POST_THREADS)

@@ -27,6 +27,7 @@ from frontdesk.cases import (
     CaseError,
     CaseEvent,
     CaseMessage,
+    CasePost,
     CitizenNotice,
     DayReport,
     HandoverItem,
@@ -110,6 +111,14 @@ def _interaction(row: sqlite3.Row) -> Interaction:
         text=row["text"], decision=row["decision"], intent=row["intent"], entry_id=row["entry_id"],
         score=row["score"], case_number=row["case_number"],
         helpful=None if row["helpful"] is None else bool(row["helpful"]),
+    )
+
+
+def _post(row: sqlite3.Row) -> CasePost:
+    return CasePost(
+        case_number=row["case_number"], platform=row["platform"], chat_id=row["chat_id"],
+        message_id=row["message_id"], kind=row["kind"], created_at=row["created_at"], thread_id=row["thread_id"],
+        pinned=bool(row["pinned"]),
     )
 
 
@@ -909,13 +918,17 @@ class SqliteStore:
 
     # -- case posts (CasePosts) ------------------------------------------------------------------------
 
-    async def add_case_post(self, case_number: int, platform: str, chat_id: str, message_id: str, kind: str) -> None:
-        """Remember a message posted about a case (its card, a forwarded citizen line)."""
+    async def add_case_post(
+        self, case_number: int, platform: str, chat_id: str, message_id: str, kind: str,
+        *, thread_id: str | None = None,
+    ) -> None:
+        """Remember a message posted about a case (its card, a forwarded citizen line), and its topic if any."""
         async with self._write() as db:
             await db.execute(
-                """INSERT INTO case_posts (platform, chat_id, message_id, case_number, kind, created_at)
-                   VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
-                (platform, str(chat_id), str(message_id), case_number, kind, self.clock()),
+                """INSERT INTO case_posts (platform, chat_id, message_id, case_number, kind, thread_id, created_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+                (platform, str(chat_id), str(message_id), case_number, kind,
+                 None if thread_id is None else str(thread_id), self.clock()),
             )
 
     async def case_for_post(self, platform: str, chat_id: str, message_id: str) -> int | None:
@@ -926,6 +939,23 @@ class SqliteStore:
                 (platform, str(chat_id), str(message_id)),
             )
         return row["case_number"] if row else None
+
+    async def case_posts(self, case_number: int, platform: str) -> list[CasePost]:
+        """Return what was posted about a case on a platform, oldest first."""
+        async with self._read() as db:
+            rows = await self._all(
+                db, "SELECT * FROM case_posts WHERE case_number = ? AND platform = ? ORDER BY created_at, rowid",
+                (case_number, platform),
+            )
+        return [_post(r) for r in rows]
+
+    async def set_post_pinned(self, platform: str, chat_id: str, message_id: str, pinned: bool) -> None:
+        """Record that a posted message was pinned or unpinned."""
+        async with self._write() as db:
+            await db.execute(
+                "UPDATE case_posts SET pinned = ? WHERE platform = ? AND chat_id = ? AND message_id = ?",
+                (int(pinned), platform, str(chat_id), str(message_id)),
+            )
 
 
 async def migrate(db: aiosqlite.Connection, migrations: Sequence[Migration], clock: Clock = time.time) -> list[str]:
