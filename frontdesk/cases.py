@@ -16,7 +16,7 @@ AUTHORS = ("citizen", "bot", "operator", "note", "system")
 # Steps recorded in a case's event log, each with who did it and when.
 EVENT_KINDS = (
     "opened", "claimed", "released", "transferred", "forwarded", "resolved",
-    "reopened", "cancelled", "closed", "escalated", "marked_for_faq",
+    "reopened", "cancelled", "closed", "escalated", "marked_for_faq", "priority_raised",
 )
 OUTBOX_STATUSES = ("pending", "delivered", "failed")
 

@@ -147,18 +147,21 @@ class Desk:
 
     async def _into_case(self, case: Case, message: IncomingMessage, kb: Knowledge, lang: str) -> list[OutgoingMessage]:
         text = message.text.strip()
+        label = case_label(case.number)
+        intent = kb.intents.classify(text) if text else None
+        if intent is not None and intent.name == "urgent":
+            # the message joins the open case, which becomes urgent (and so overdue sooner, escalated first)
+            await self.store.open_case(message.citizen, reason="urgent", priority="urgent", question=text,
+                                       language=lang, message_id=message.message_id)
+            return [self._say(kb, "handoff_urgent", lang, "urgent", case=label)]
         added = await self.store.add_message(
             case.number, "citizen", text or (message.attachment.caption if message.attachment else ""),
             platform_message_id=message.message_id, attachment=message.attachment,
         )
         if not added:
             return []
-        label = case_label(case.number)
         replies = []
-        intent = kb.intents.classify(text) if text else None
-        if intent is not None and intent.name == "urgent":
-            replies.append(self._say(kb, "handoff_urgent", lang, "urgent", case=label))
-        elif message.attachment is not None:
+        if message.attachment is not None:
             kind_key = f"kind_{message.attachment.kind}"
             kind = kb.phrases.say(kind_key if kind_key in kb.phrases.phrases else "kind_other", lang)
             replies.append(self._say(kb, "attachment_added", lang, kind=kind, case=label))

@@ -180,3 +180,14 @@ async def test_start_menu_lists_categories(desk):
     assert labels == ["健康码", "核酸检测", "就医"]
     entries = await desk.handle(pick(replies[1].choices[1].key))
     assert [c.key for c in entries[0].choices] == ["faq:testing-sites"]
+
+
+async def test_urgent_words_in_an_open_case_make_it_urgent(desk):
+    first = await desk.handle(text("帮我订一张机票"))
+    number = first[0].case_number
+    replies = await desk.handle(text("我现在胸痛，喘不上气"))
+    assert replies[0].kind == "urgent" and "120" in replies[0].text and f"#{number}" in replies[0].text
+    case = await desk.store.get_case(number)
+    assert case.priority == "urgent" and case.status == "open"
+    assert ("citizen", "我现在胸痛，喘不上气") in [(m.author, m.text) for m in await desk.store.messages(number)]
+    assert "priority_raised" in [e.kind for e in await desk.store.events(number)]

@@ -351,6 +351,8 @@ class SqliteStore:
                 if PRIORITIES.index(priority) < PRIORITIES.index(row["priority"]):
                     await db.execute("UPDATE cases SET priority = ?, updated_at = ? WHERE number = ?",
                                      (priority, now, number))
+                    await self._event(db, number, "priority_raised", f"citizen:{citizen.user_id}", now,
+                                      detail=f"{row['priority']} -> {priority} ({reason})")
                 return _case(await self._one(db, "SELECT * FROM cases WHERE number = ?", (number,)))
             row = await self._one(
                 db,
