@@ -6,12 +6,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from intents.matching import FaqMatcher
-
 from frontdesk.faq import Faq, load_faq
 from frontdesk.phrases import Phrasebook, load_phrases
 from frontdesk.yamlfile import DataFileError, Problem
 from intents.classify import IntentClassifier, load_intents
+from intents.matching import FaqMatcher
 
 
 @dataclass(frozen=True)
