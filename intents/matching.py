@@ -5,28 +5,36 @@ a text becomes terms: words (jieba for Chinese with the FAQ's own terms in its d
 English, synonyms made canonical: the FAQ's own joined with the general ones of intents/lexicon.yaml, fillers
 and stop words dropped) plus one term per kind of ask (how, cost, where, when ... from intents/lexicon.yaml).
 A citizen's text first has homophone typos of the FAQ's own words repaired (隔里 -> 隔离, 核算 -> 核酸:
-intents.segment.Homophones, by toneless pinyin). Every term weighs its rarity across the FAQ's entries (IDF); a
-kind of ask weighs at least as a word used by 2% of entries, however common it is. For a query and one variant
+intents.segment.Homophones, by toneless pinyin). Every term weighs its rarity across the FAQ's entries (IDF,
+counting the entries whose questions, keywords and synonyms use it); a kind of ask weighs at least as a word
+used by 2% of entries, however common it is. For a query and one variant
 
-    covered(query)   = weight of the query's terms the variant's ENTRY knows / weight of all the query's terms
+    covered(query)   = credit-weighted share of the query's terms the variant's ENTRY knows
                        (an entry knows its variants' and keywords' terms fully, also the words of the synonyms
-                       its variants use as written ("red code" besides 红码), and its answer's words at 0.3)
+                       its variants use as written ("red code" besides 红码); the terms of the first 300
+                       characters of each language of its answer partly, BM25F-style: a term's credit is
+                       c * count / (count + 1.2 * (0.25 + 0.75 * length / average length)), where c is 0.8
+                       for an entry with one variant, 0.48 with 3, 0.2 with 10: the fewer ways an entry is
+                       asked, the more its answer has to say what it is about. A term the questions use
+                       keeps its full credit.)
     covered(variant) = weight of the variant's terms the query has / weight of all the variant's terms
     similarity       = covered(query) ** 1.0 * covered(variant) ** 0.3
 
 The same similarity is computed on character grams (Chinese bigrams and single characters, English
 trigrams, and the kinds of ask), the fallback for unknown words and typos (合酸 ~ 核酸), and the two are
 averaged. A query that asks a kind of thing its entry never answers (多少钱 against 在哪里) scores x0.8.
-score = 100 * similarity; an entry takes its best variant's score. Each constant was measured on the shipped
-FAQ and on covid-qa-en (benchmarks/README.md). `decide` answers only a clear winner: at least `answer`, ahead of
-the runner-up by `margin` points AND with the runner-up at most `runner_up_share` of it (a ratio means the same
-at any score).
+score = 100 * similarity; an entry takes its best variant's score; a query that repeats one of its variants
+scores 100 whatever the answer says. Each constant was measured on the shipped FAQ with 3 and with 8-10
+variants per entry, and on covid-qa-en (benchmarks/README.md). `decide` answers only a clear winner: at least
+`answer`, ahead of the runner-up by `margin` points AND with the runner-up at most `runner_up_share` of it (a
+ratio means the same at any score).
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -47,7 +55,8 @@ from intents.segment import Homophones, Segmenter, stem
 
 ASK_PREFIX = "?"           # a kind-of-ask term is written "?how", "?cost" ...
 COMMON_CHARACTER_SHARE = 0.2  # a single character used by more entries than this is no evidence (and slow)
-ANSWER_CHARS = 60          # how much of each answer (per language) counts as words its entry knows
+ANSWER_CHARS = 300         # how much of each answer (per language) counts as terms its entry partly knows
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]+|\.\s+")  # answers are analysed (and remembered) sentence by sentence
 
 
 @dataclass(frozen=True)
@@ -56,14 +65,10 @@ class Tuning:
 
     query_power: float = 1.0      # exponent on the share of the query's weight the entry covers
     variant_power: float = 0.3    # exponent on the share of the variant's weight the query covers
-    answer_credit: float = 0.3    # credit for a query word found only in the entry's answer
-    answer_chars: int | None = 60
-    answer_shrink: float = 0.0
-    answer_tf: bool = False
-    answer_k1: float = 1.2
-    answer_b: float = 0.75
-    answer_grams: bool = False
-    idf_source: str = "known"
+    answer_credit: float = 0.8    # most credit for a query term found only in the answer of a one-variant entry
+    answer_half: float = 3.0      # ...which halves when the entry has this many more variants (4 in all)
+    answer_k1: float = 1.2        # BM25 saturation of an answer term's count (a term said twice counts more)
+    answer_b: float = 0.75        # BM25 length normalisation (a term in a long answer counts less)
     ask_share: float = 0.02       # a kind-of-ask term weighs at least as a word used by this share of entries
     other_ask: float = 0.8        # factor when the query asks a kind of thing its entry never answers
 
@@ -182,34 +187,45 @@ def _trigrams(word: str) -> tuple[str, ...]:
 
 
 class _Index:
-    """An inverted index of one kind of term: which variants hold it, and how well each entry knows it."""
+    """An inverted index of one kind of term: which variants hold it, and how well each entry knows it.
 
-    def __init__(self, docs: list[tuple[str, ...]], owners: np.ndarray, known: list[dict[str, float]],
-                 df_sets: list | None = None):
-        """Index variant terms `docs` (variant v belongs to entry owners[v]) and per-entry known terms."""
+    An entry knows the terms of its variants (and keywords ...) fully and its answer's terms partly; a term's
+    rarity (IDF) counts only the entries that know it fully, so long answers do not make every word common.
+    """
+
+    def __init__(self, docs: list[tuple[str, ...]], known: list[Iterable[str]], vocab: dict[str, int],
+                 partly: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None):
+        """Index variant terms `docs`, the terms each entry knows fully, and (entry, term id, credit) rows it
+        knows partly; `vocab` holds the ids already given to the partly known terms and takes the new ones."""
         n_entries = len(known)
-        vocab: dict[str, int] = {}
         ids = vocab.setdefault
         own_t = [ids(term, len(vocab)) for terms in docs for term in terms]
-        known_t = [ids(term, len(vocab)) for credits in known for term in credits]
-        known_c = [credit for credits in known for credit in credits.values()]
+        known_t = [ids(term, len(vocab)) for terms in known for term in terms]
         self.vocab = vocab
         self.n_entries = n_entries
         self.n_variants = len(docs)
         self._own_variants = np.repeat(np.arange(len(docs), dtype=np.int32), [len(terms) for terms in docs])
         self._own_terms = np.asarray(own_t, dtype=np.int32)
         known_terms = np.asarray(known_t, dtype=np.int32)
-        known_entries = np.repeat(np.arange(n_entries, dtype=np.int32), [len(credits) for credits in known])
-        self._own_bounds, (self._own,) = _postings(self._own_terms, len(vocab), self._own_variants)
-        self._known_bounds, (self._known, self._credit) = _postings(
-            known_terms, len(vocab), known_entries, np.asarray(known_c, dtype=np.float64))
+        known_entries = np.repeat(np.arange(n_entries, dtype=np.int32), [len(terms) for terms in known])
         self._entries_per_term = np.bincount(known_terms, minlength=len(vocab))
-        if df_sets is not None:
-            counts: dict[str, int] = {}
-            for terms in df_sets:
-                for term in terms:
-                    counts[term] = counts.get(term, 0) + 1
-            self._entries_per_term = np.asarray([counts.get(term, 0) for term in vocab], dtype=np.int64)
+        credits = np.ones(len(known_terms))
+        if partly is not None:  # a term known both ways keeps its full credit
+            entries, terms, partial = partly
+            known_entries = np.concatenate((known_entries, entries))
+            known_terms = np.concatenate((known_terms, terms))
+            credits = np.concatenate((credits, partial))
+            order = np.lexsort((-credits, known_entries, known_terms))
+            keep = np.ones(len(order), dtype=bool)
+            keep[1:] = (np.diff(known_terms[order]) != 0) | (np.diff(known_entries[order]) != 0)
+            order = order[keep]  # ordered by term, then entry: the postings as _postings would sort them
+            known_terms = known_terms[order]
+            self._known_bounds = np.searchsorted(known_terms, np.arange(len(vocab) + 1))
+            self._known, self._credit = known_entries[order], credits[order]
+        else:
+            self._known_bounds, (self._known, self._credit) = _postings(
+                known_terms, len(vocab), known_entries, credits)
+        self._own_bounds, (self._own,) = _postings(self._own_terms, len(vocab), self._own_variants)
         self.weights = np.log1p(n_entries / np.maximum(self._entries_per_term, 1)).astype(np.float64)
         self.variant_weight = self._variant_weights()
 
@@ -299,33 +315,25 @@ class FaqMatcher:
             [*(w for t in self.variant_terms for w in t.words), *(k for ks in keywords for k in ks), *phrases,
              *(w for p in phrases for w in segmenter.words(p))],
             segmenter, self.analyzer.lexicon.stop_words)
-        # What each entry knows: its answers' words (partial credit), then its keywords and every variant's terms.
-        known_words: list[dict[str, float]] = [{} for _ in faq.entries]
-        known_grams: list[dict[str, float]] = [{} for _ in faq.entries]
+        # What each entry knows fully: its keywords, every variant's terms, the words of its synonyms as written.
+        known_words: list[dict[str, None]] = [{} for _ in faq.entries]
+        known_grams: list[dict[str, None]] = [{} for _ in faq.entries]
         seen: dict[tuple[str, bool], tuple[str, ...]] = {}
-        if tuning.answer_credit > 0:
-            self._answer_known(faq, known_words, known_grams, seen)
         for e, ks in enumerate(keywords):
             for keyword in ks:
-                known_words[e].update(dict.fromkeys(self._plain_words(keyword, seen), 1.0))
+                known_words[e].update(dict.fromkeys(self._plain_words(keyword, seen)))
         for v, question in enumerate(normalized):  # the words of a variant's synonyms as written (red code)
             for phrase in self.analyzer.synonyms.found(question):
-                known_words[owners[v]].update(dict.fromkeys(self._plain_words(phrase, seen, canonical=False), 1.0))
+                known_words[owners[v]].update(dict.fromkeys(self._plain_words(phrase, seen, canonical=False)))
         for v, terms in enumerate(self.variant_terms):
-            known_words[owners[v]].update(dict.fromkeys(terms.words, 1.0))
-            known_grams[owners[v]].update(dict.fromkeys(terms.grams, 1.0))
-        df_words = df_grams = None
-        if tuning.idf_source != "known":
-            df_words = [{t for t, c in k.items() if c >= 1.0} for k in known_words]
-            df_grams = [{t for t, c in k.items() if c >= 1.0} for k in known_grams]
-            if tuning.idf_source == "all":
-                for e, entry in enumerate(faq.entries):
-                    for text in entry.answers.values():
-                        w, g = self.analyzer.term_lists(text)
-                        df_words[e].update(w)
-                        df_grams[e].update(g)
-        self.words = _Index([t.words for t in self.variant_terms], self.variant_entry, known_words, df_words)
-        self.grams = _Index([t.grams for t in self.variant_terms], self.variant_entry, known_grams, df_grams)
+            known_words[owners[v]].update(dict.fromkeys(terms.words))
+            known_grams[owners[v]].update(dict.fromkeys(terms.grams))
+        # ... and partly: the terms of its answer, less as it has more variants (see _answer_knowledge).
+        word_ids: dict[str, int] = {}
+        gram_ids: dict[str, int] = {}
+        answer_words, answer_grams = self._answer_knowledge(faq, word_ids, gram_ids)
+        self.words = _Index([t.words for t in self.variant_terms], known_words, word_ids, answer_words)
+        self.grams = _Index([t.grams for t in self.variant_terms], known_grams, gram_ids, answer_grams)
         n = max(len(faq.entries), 1)
         self.ask_weight = self.words.idf(tuning.ask_share * n)
         kinds = {kind: 1 << i for i, kind in enumerate(sorted(self.analyzer.lexicon.ask_kinds))}
@@ -338,41 +346,47 @@ class FaqMatcher:
         self.words.floor(ASK_PREFIX, self.ask_weight)
         self.grams.silence(lambda gram: len(gram) == 1, COMMON_CHARACTER_SHARE)
 
-    def _answer_known(self, faq: Faq, known_words: list, known_grams: list, seen: dict) -> None:
-        t = self.tuning
-        if not t.answer_tf:
-            for e, entry in enumerate(faq.entries):
-                n = len(entry.questions)
-                credit = t.answer_credit / (1.0 + (n - 1) / t.answer_shrink) if t.answer_shrink else t.answer_credit
-                for text in entry.answers.values():
-                    words = self._plain_words(text[: t.answer_chars], seen)
-                    known_words[e].update(dict.fromkeys(words, credit))
-            return
-        lists = []
-        for entry in faq.entries:
-            ws: list[str] = []
-            gs: list[str] = []
-            for text in entry.answers.values():
-                w, g = self.analyzer.term_lists(text[: t.answer_chars])
-                ws += [x for x in w if not x.startswith(ASK_PREFIX)]
-                gs += [x for x in g if not x.startswith(ASK_PREFIX)]
-            lists.append((ws, gs))
-        avg_w = max(sum(len(w) for w, _ in lists) / max(len(lists), 1), 1.0)
-        avg_g = max(sum(len(g) for _, g in lists) / max(len(lists), 1), 1.0)
-        k1, b = t.answer_k1, t.answer_b
+    def _answer_knowledge(self, faq: Faq, word_ids: dict[str, int], gram_ids: dict[str, int]) -> tuple:
+        """Return the (entry, term id, credit) rows of the words and of the grams entries know from their answers.
+
+        BM25F-style: a term's credit saturates with its count in the first ANSWER_CHARS characters of each
+        language's answer and shrinks with the answer's length (k1, b), times the entry's answer credit, which
+        shrinks as the entry has more variants (the questions then say what the entry is about). Each sentence
+        is analysed once per FAQ: answers repeat sentences (phone numbers, "subject to the latest notice").
+        """
+        tuning = self.tuning
+        if tuning.answer_credit <= 0 or not faq.entries:
+            return None, None
+        sentences: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        parts: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
+        sizes = np.zeros((2, len(faq.entries)), dtype=np.int64)
         for e, entry in enumerate(faq.entries):
-            n = len(entry.questions)
-            credit = t.answer_credit / (1.0 + (n - 1) / t.answer_shrink) if t.answer_shrink else t.answer_credit
-            for which, known, avg in ((0, known_words, avg_w), (1, known_grams, avg_g)):
-                if which == 1 and not t.answer_grams:
-                    continue
-                terms = lists[e][which]
-                norm = k1 * (1 - b + b * len(terms) / avg)
-                counts: dict[str, int] = {}
-                for x in terms:
-                    counts[x] = counts.get(x, 0) + 1
-                for x, f in counts.items():
-                    known[e][x] = credit * f * (k1 + 1) / (f + norm) / (k1 + 1) if k1 > 0 else credit
+            for text in entry.answers.values():
+                for sentence in _SENTENCE_END.split(text[:ANSWER_CHARS]):
+                    ids = sentences.get(sentence)
+                    if ids is None:
+                        words, grams = self.analyzer.term_lists(sentence)
+                        ids = sentences[sentence] = (
+                            np.fromiter((word_ids.setdefault(t, len(word_ids)) for t in words
+                                         if t[0] != ASK_PREFIX), np.int32),
+                            np.fromiter((gram_ids.setdefault(t, len(gram_ids)) for t in grams
+                                         if t[0] != ASK_PREFIX), np.int32))
+                    for kind in (0, 1):
+                        parts[kind].append(ids[kind])
+                        sizes[kind, e] += len(ids[kind])
+        variants = np.asarray([len(entry.questions) for entry in faq.entries], dtype=np.float64)
+        credit = tuning.answer_credit * tuning.answer_half / (tuning.answer_half + variants - 1.0)
+        rows = []
+        for kind, vocab in ((0, word_ids), (1, gram_ids)):
+            terms = np.concatenate(parts[kind]) if parts[kind] else np.zeros(0, dtype=np.int32)
+            entries = np.repeat(np.arange(len(faq.entries), dtype=np.int64), sizes[kind])
+            key, count = np.unique(entries * max(len(vocab), 1) + terms, return_counts=True)
+            entry = (key // max(len(vocab), 1)).astype(np.int32)
+            length = sizes[kind, entry] / max(float(sizes[kind].mean()), 1.0)
+            k1, b = tuning.answer_k1, tuning.answer_b
+            saturated = count / (count + k1 * (1.0 - b + b * length))  # BM25's tf part over its limit k1 + 1
+            rows.append((entry, (key % max(len(vocab), 1)).astype(np.int32), credit[entry] * saturated))
+        return rows[0], rows[1]
 
     def _plain_words(self, text: str, seen: dict, canonical: bool = True) -> tuple[str, ...]:
         """Return the words of a keyword or answer (no kinds of ask), analysing each distinct text once."""

@@ -7,7 +7,7 @@ import pytest
 from frontdesk.faq import Entry, Faq, parse_faq
 from frontdesk.settings import MatchingSettings, load_settings
 from frontdesk.yamlfile import parse_yaml
-from intents.matching import Candidate, FaqMatcher, decide
+from intents.matching import Candidate, FaqMatcher, Tuning, decide
 
 FAQ_YAML = """
 version: 1
@@ -150,6 +150,72 @@ def test_score_means_the_same_with_one_variant_or_many(faq):
     five = FaqMatcher(many).rank(text, 1)[0]
     assert one.entry_id == five.entry_id == "health-code-yellow"
     assert abs(one.score - five.score) <= 5.0
+
+
+ONE_VARIANT_YAML = """
+version: 1
+entries:
+  - id: quarantine-pets
+    questions: ["Can I take my pet to the quarantine hotel?"]
+    answer: "Dogs and cats may not come along. Ask a neighbour or the community office to feed your dog or cat."
+  - id: quarantine-items
+    questions: ["What can I take to the quarantine hotel?"]
+    answer: "Clothes for a week, your medicine, a phone charger and your ID card; the staff check bags."
+  - id: quarantine-food
+    questions: ["What food is served at the quarantine hotel?"]
+    answer: "Three meals a day are delivered to your door; tell the staff about allergies."
+"""
+
+
+@pytest.fixture(scope="module")
+def one_variant_faq() -> Faq:
+    return parse_faq(parse_yaml(ONE_VARIANT_YAML, "faq.yaml"), "faq.yaml")
+
+
+@pytest.mark.parametrize(("text", "entry_id"), [
+    ("can i take my dog to the quarantine hotel", "quarantine-pets"),
+    ("can i bring my phone charger to quarantine", "quarantine-items"),
+    ("any allergies menu at the quarantine hotel", "quarantine-food"),
+])
+def test_answer_says_what_an_entry_with_one_variant_is_about(one_variant_faq, text, entry_id):
+    """The questions alone do not tell these apart (or rank another entry first); the answers' words do."""
+    with_answers = FaqMatcher(one_variant_faq).rank(text, 2)
+    without = FaqMatcher(one_variant_faq, tuning=Tuning(answer_credit=0.0)).rank(text, 2)
+    assert with_answers[0].entry_id == entry_id
+    score = {c.entry_id: c.score for c in without}.get(entry_id, 0.0)
+    assert with_answers[0].score > score
+
+
+def test_answer_alone_finds_nothing_and_never_changes_an_exact_question(one_variant_faq):
+    matcher = FaqMatcher(one_variant_faq)
+    assert matcher.rank("neighbour feed") == []  # words only an answer has: no question shares anything
+    for entry in one_variant_faq.entries:
+        assert matcher.rank(entry.questions[0], 1)[0].score == pytest.approx(100.0)
+
+
+def test_answer_counts_less_for_an_entry_asked_many_ways(one_variant_faq):
+    pets = one_variant_faq.get("quarantine-pets")
+    more = Entry(id=pets.id, answers=pets.answers, questions=(
+        *pets.questions, "Who looks after my cat during quarantine?", "Can my dog stay with me in quarantine?",
+        "Pets and the quarantine hotel", "Can I bring animals to quarantine?",
+    ))
+    many = Faq("many.yaml", tuple(more if e.id == pets.id else e for e in one_variant_faq.entries), {})
+    text = "can my neighbour feed my pet while i am at the quarantine hotel"  # neighbour, feed: answer only
+
+    def gain(faq: Faq) -> float:
+        plain = FaqMatcher(faq, tuning=Tuning(answer_credit=0.0)).rank(text, 1)[0]
+        told = FaqMatcher(faq).rank(text, 1)[0]
+        assert told.entry_id == plain.entry_id == "quarantine-pets"
+        return told.score - plain.score
+
+    assert gain(one_variant_faq) > 2 * gain(many) > 0
+
+
+def test_answers_do_not_make_their_words_common(one_variant_faq):
+    """Rarity counts the entries whose questions use a term: two answers saying "staff" change nothing."""
+    matcher = FaqMatcher(one_variant_faq)
+    assert matcher.words.weight("staff", 0.0) == pytest.approx(matcher.unknown_weight)
+    assert matcher.words.weight("quarantin", 0.0) < matcher.unknown_weight
 
 
 def test_matchers_keep_their_own_dictionaries(faq):
