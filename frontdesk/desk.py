@@ -120,8 +120,9 @@ class Desk:
         self, message: IncomingMessage, text: str, kb: Knowledge, lang: str, seen: Understanding | None,
         reason: str, priority: str, category: str | None,
     ) -> list[OutgoingMessage]:
-        if category is None and seen is not None and seen.decision.candidates:
-            top = kb.faq.get(seen.decision.candidates[0].entry_id)
+        candidates = seen.decision.candidates if seen is not None else ()
+        if category is None and candidates and candidates[0].score >= self.settings.matching.suggest:
+            top = kb.faq.get(candidates[0].entry_id)  # only a plausible topic labels the case
             category = top.category if top else None
         case = await self.store.open_case(
             message.citizen, reason=reason, priority=priority, question=text, language=lang,

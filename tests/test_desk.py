@@ -81,6 +81,7 @@ async def test_far_question_is_handed_off_with_a_case_row(desk):
     case = await desk.store.get_case(number)
     assert (case.reason, case.priority, case.status, case.language) == ("unmatched", "normal", "open", "zh")
     assert case.question == "帮我订一张机票" and case.citizen.user_id == "u1" and case.citizen.platform == "console"
+    assert case.category is None  # no FAQ topic is close enough to label it
 
 
 async def test_urgent_gives_emergency_numbers_and_an_urgent_case(desk):
