@@ -118,3 +118,28 @@ def test_cli_check_good_and_broken(tmp_path, root):
 def test_cli_check_shipped_faq(root):
     result = run_check(root)
     assert result.returncode == 0, result.stderr
+
+
+def _shipped_copy(tmp_path, root, edit):
+    lines = (root / "faq.yaml").read_text(encoding="utf-8").splitlines(keepends=True)
+    target = next(i for i, line in enumerate(lines) if line.startswith("  - id: health-code-red"))
+    edit(lines, target)
+    path = tmp_path / "faq.yaml"
+    path.write_text("".join(lines), encoding="utf-8")
+    return path, target + 1
+
+
+@pytest.mark.parametrize(("name", "edit", "expected"), [
+    ("broken indent", lambda lines, i: lines.__setitem__(i + 1, " " + lines[i + 1]), "syntax"),
+    ("duplicate id", lambda lines, i: lines.__setitem__(i, "  - id: health-code-apply\n"), "duplicate id"),
+    ("no questions", lambda lines, i: lines.__setitem__(i + 2, lines[i + 2].replace("questions:", "qs:")),
+     "questions: missing"),
+])
+def test_cli_check_on_a_broken_copy_of_the_shipped_faq(tmp_path, root, name, edit, expected):
+    path, line = _shipped_copy(tmp_path, root, edit)
+    result = run_check(root, path)
+    assert result.returncode == 1, name
+    located = [row for row in result.stderr.splitlines() if expected in row]
+    assert located, result.stderr
+    numbers = {int(row.split("faq.yaml:")[1].split(":")[0]) for row in located}
+    assert numbers & {line, line + 1, line + 2}, (name, numbers, line)
