@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 Clock = Callable[[], float]
 
+DAY = 86400.0  # seconds
+
 system_clock: Clock = time.time
 
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from frontdesk.store.sqlite import DAY, SqliteStore
+from frontdesk.clock import DAY
+from frontdesk.store.sqlite import SqliteStore
 
 FINISHED = ("closed", "cancelled")
 

@@ -1,0 +1,123 @@
+"""Cases as records: open one, find them by number, citizen or holder, and say why a step was refused.
+
+Part of SqliteStore, which gives it the connection (`_read`, `_write`, `_one`, `_all`) and the clock;
+the case log's first line and event are written by CaseLog.
+"""
+
+from __future__ import annotations
+
+from frontdesk.cases import PRIORITIES, Case, CaseError
+from frontdesk.clock import DAY
+from frontdesk.model import Citizen
+from frontdesk.store.rows import case_from
+
+
+class CaseRecords:
+    """Open cases and look them up."""
+
+    async def open_case(
+        self,
+        citizen: Citizen,
+        *,
+        reason: str,
+        priority: str,
+        question: str,
+        language: str,
+        category: str | None = None,
+        message_id: str | None = None,
+    ) -> Case:
+        """Open a case with the citizen's question as its first message.
+
+        When the citizen already has an active case (a second handoff racing the first), the question goes
+        into that case instead, whose priority is raised if the new one is more urgent.
+        """
+        if priority not in PRIORITIES:
+            raise ValueError(f"unknown priority {priority!r}; use one of {', '.join(PRIORITIES)}")
+        async with self._write() as db:
+            now = self.clock()
+            await db.execute(
+                """INSERT INTO citizens (platform, user_id, chat_id, display_name, updated_at) VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (platform, user_id) DO UPDATE SET chat_id = excluded.chat_id,
+                       display_name = excluded.display_name, updated_at = excluded.updated_at""",
+                (citizen.platform, citizen.user_id, citizen.chat_id, citizen.display_name, now),
+            )
+            row = await self._one(
+                db, "SELECT * FROM cases WHERE platform = ? AND user_id = ? AND status IN ('open', 'claimed')",
+                (citizen.platform, citizen.user_id),
+            )
+            if row is not None:
+                number = row["number"]
+                await self._insert_message(db, number, "citizen", question, now, platform_message_id=message_id)
+                if PRIORITIES.index(priority) < PRIORITIES.index(row["priority"]):
+                    await db.execute("UPDATE cases SET priority = ?, updated_at = ? WHERE number = ?",
+                                     (priority, now, number))
+                    await self._event(db, number, "priority_raised", f"citizen:{citizen.user_id}", now,
+                                      detail=f"{row['priority']} -> {priority} ({reason})")
+                return case_from(await self._one(db, "SELECT * FROM cases WHERE number = ?", (number,)))
+            row = await self._one(
+                db,
+                """INSERT INTO cases (platform, user_id, chat_id, display_name, citizen_language, language, reason,
+                       category, priority, status, question, created_at, updated_at, queued_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?) RETURNING *""",
+                (citizen.platform, citizen.user_id, citizen.chat_id, citizen.display_name, citizen.language,
+                 language, reason, category, priority, question, now, now, now),
+            )
+            case = case_from(row)
+            await self._insert_message(db, case.number, "citizen", question, now, platform_message_id=message_id)
+            await self._event(db, case.number, "opened", f"citizen:{citizen.user_id}", now, detail=reason)
+            return case
+
+    async def active_case_for(self, platform: str, user_id: str) -> Case | None:
+        """Return the citizen's open or claimed case, if any."""
+        async with self._read() as db:
+            row = await self._one(
+                db, """SELECT * FROM cases WHERE platform = ? AND user_id = ? AND status IN ('open', 'claimed')
+                       ORDER BY number DESC LIMIT 1""",
+                (platform, user_id),
+            )
+        return case_from(row) if row else None
+
+    async def reopenable_case_for(self, platform: str, user_id: str, within_days: float) -> Case | None:
+        """Return the citizen's case resolved within the last `within_days`, if any."""
+        async with self._read() as db:
+            row = await self._one(
+                db, """SELECT * FROM cases WHERE platform = ? AND user_id = ? AND status = 'resolved'
+                           AND resolved_at >= ? ORDER BY resolved_at DESC LIMIT 1""",
+                (platform, user_id, self.clock() - within_days * DAY),
+            )
+        return case_from(row) if row else None
+
+    async def get_case(self, case_number: int) -> Case | None:
+        """Return the case with this number, or None."""
+        async with self._read() as db:
+            row = await self._one(db, "SELECT * FROM cases WHERE number = ?", (case_number,))
+        return case_from(row) if row else None
+
+    async def cases_of(self, operator_id: str) -> list[Case]:
+        """Return the cases an operator holds, oldest first."""
+        async with self._read() as db:
+            rows = await self._all(
+                db, "SELECT * FROM cases WHERE status = 'claimed' AND operator_id = ? ORDER BY created_at, number",
+                (operator_id,),
+            )
+        return [case_from(r) for r in rows]
+
+    async def _refuse(self, db, number: int, operator_id: str | None, expected: str) -> CaseError:
+        """Explain why a conditional update found no row: missing case, someone else's, or the wrong state.
+
+        `expected` is the state the step needed: "open", "claimed", "resolved", "active", or "held" (claimed or
+        resolved, by this operator).
+        """
+        row = await self._one(db, "SELECT status, operator_id FROM cases WHERE number = ?", (number,))
+        if row is None:
+            return CaseError("not_found", f"no case #{number}")
+        status, holder = row["status"], row["operator_id"]
+        if expected == "open" and status == "claimed":
+            if holder == operator_id:
+                return CaseError("already_yours", f"case #{number} is already yours", holder=holder, status=status)
+            return CaseError("taken", f"case #{number} is held by {holder}", holder=holder, status=status)
+        if expected == "claimed" and status == "claimed" and holder != operator_id:
+            return CaseError("not_owner", f"case #{number} is held by {holder}", holder=holder, status=status)
+        if expected == "held" and status in ("claimed", "resolved") and holder != operator_id:
+            return CaseError("not_owner", f"case #{number} is {status} by {holder}", holder=holder, status=status)
+        return CaseError("bad_state", f"case #{number} is {status}", holder=holder, status=status)
