@@ -38,7 +38,7 @@ class OperatorViews(OperatorWording):
 
     def history_lines(self, case: Case, messages: list[CaseMessage], events: list[CaseEvent]) -> list[str]:
         """Return a case's header, then its log lines and steps merged in time order."""
-        lang_name = self.say(f"language_{case.language}") if case.language in ("zh", "en") else case.language
+        lang_name = self.language_name(case.language)
         lines = [self.say("history_header", case=self.label(case.number), status=self.say(f"status_{case.status}"),
                           priority=self._priority(case.priority), reason=self._reason(case.reason),
                           name=self._citizen_name(case), lang_name=lang_name)]

@@ -50,6 +50,10 @@ class OperatorWording:
         """Return an operator phrase in the operators' language."""
         return self.phrases.say(key, self.language, **fields)
 
+    def language_name(self, language: str) -> str:
+        """Return the name of a citizen's language (中文 / English), or its code when it has no name."""
+        return self.say(f"language_{language}") if language in ("zh", "en") else language
+
     @staticmethod
     def label(number: int | None) -> str:
         """Return the case number as citizens and operators see it."""

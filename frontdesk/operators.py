@@ -102,8 +102,8 @@ class OperatorDesk(OperatorCommands, OperatorViews):
             return self._refused(exc, number)
         self.current[operator_id] = number
         lines = [self.say("took", case=self.label(number), name=self._citizen_name(case),
-                          lang_name=self.say(f"language_{case.language}") if case.language in ("zh", "en")
-                          else case.language, reason=self._reason(case.reason), priority=self._priority(case.priority),
+                          lang_name=self.language_name(case.language), reason=self._reason(case.reason),
+                          priority=self._priority(case.priority),
                           question=case.question)]
         log = await self.store.messages(number)
         lines.extend(self._log_line(m) for m in log[1:][-5:])
@@ -150,7 +150,7 @@ class OperatorDesk(OperatorCommands, OperatorViews):
         except CaseError as exc:
             return self._refused(exc, number)
         self.current[operator_id] = number
-        lang_name = self.say(f"language_{case.language}") if case.language in ("zh", "en") else case.language
+        lang_name = self.language_name(case.language)
         return Outcome(True, [self.say("faq_sent", entry=entry_id, lang_name=lang_name, case=self.label(number))],
                        case)
 
