@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from frontdesk.cases import PRIORITIES
 from frontdesk.faq import Faq
 from frontdesk.progress import Progress
+from frontdesk.safetext import for_markdown
 from frontdesk.settings import MatchingSettings, Settings
 from frontdesk.store import reports as queries
 
@@ -632,7 +633,7 @@ def write_report(data: ReportData, faq: Faq, settings: Settings, out_dir: str | 
             closest = "none close" + (f" (best {g.closest[1]:.0f})" if g.closest else "")
             if g.closest and g.closest[1] >= settings.matching.suggest:
                 closest = f"`{g.closest[0]}` ({g.closest[1]:.0f})"
-            rows.append((g.title, g.count, kinds, closest))
+            rows.append((for_markdown(g.title), g.count, kinds, closest))  # citizens' words stay inert text
         w.table((md("问题", "Question"), md("次数", "Times"), md("情况", "What happened"),
                  md("最接近的条目", "Closest entry (score)")), rows)
         w.add(f"{len(groups)} group(s) in all. Maintainers: `python bot.py faq gaps --since {period.first}` lists "

@@ -21,6 +21,7 @@ from frontdesk.clock import Clock
 from frontdesk.escalation import Escalator, relay_notices
 from frontdesk.knowledge import KnowledgeBase
 from frontdesk.operators import OperatorDesk, load_operator_phrases, localized
+from frontdesk.safetext import for_terminal
 from frontdesk.settings import Settings, load_settings
 from frontdesk.store import open_store
 from frontdesk.yamlfile import DataFileError, Problem
@@ -76,7 +77,7 @@ class OperatorConsole:
 
     def show(self, text: str) -> None:
         """Print one block of output."""
-        self.out.write(text + "\n")
+        self.out.write(for_terminal(text) + "\n")  # citizens' text may carry terminal escape sequences
         self.out.flush()
 
     async def start(self) -> None:

@@ -184,3 +184,25 @@ def test_progress_shows_only_on_a_terminal():
     progress.done()
     assert "\rimporting: 1/3" in shown.getvalue() and "\rimporting: drawing volume.png" in shown.getvalue()
     assert shown.getvalue().endswith("\r\x1b[K")
+
+
+def test_citizens_words_in_the_report_are_inert(faq, tmp_path):
+    from seeding import Seeder
+
+    hostile = "停车场<img src=x onerror=alert(1)>收费 ![t](http://evil.example/p.png) 多少钱"
+    db = tmp_path / "hostile.sqlite3"
+
+    async def seed():
+        import random
+
+        clock = ManualClock()
+        async with SqliteStore(db, clock=clock) as store:
+            seeder = Seeder(store, clock, faq, random.Random(1))
+            for minute in range(4):
+                await seeder.handoff(local(DAY, 10, minute), hostile, "unmatched", claim_after=None)
+
+    asyncio.run(seed())
+    data = asyncio.run(report_data(db, faq, Period(DAY, DAY, TZ)))
+    markdown = write_report(data, faq, SETTINGS, tmp_path / "out", cjk=False).read_text(encoding="utf-8")
+    assert "停车场" in markdown  # the question is listed among the gaps...
+    assert "<img" not in markdown and "![t](" not in markdown  # ...as text, never as markup

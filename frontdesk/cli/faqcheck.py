@@ -137,6 +137,7 @@ def run_gaps(args: argparse.Namespace) -> int:
     from frontdesk.cli.common import database_missing, knowledge_from, settings_from
     from frontdesk.gaps import find_gaps, render_gaps
     from frontdesk.report import hotline_timezone
+    from frontdesk.safetext import for_terminal
     from frontdesk.store import SqliteStore
 
     settings = settings_from(args)
@@ -157,5 +158,5 @@ def run_gaps(args: argparse.Namespace) -> int:
             await store.close()
 
     gaps = asyncio.run(collect())
-    print(render_gaps(gaps[: args.limit], since, total_groups=len(gaps), tz=tz), end="")
+    print(for_terminal(render_gaps(gaps[: args.limit], since, total_groups=len(gaps), tz=tz)), end="")
     return 0
