@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +25,9 @@ class Knowledge:
     loaded_on: dt.date = field(default_factory=dt.date.today)
 
 
-def load_knowledge(faq_path: Path, intents_path: Path, messages_paths: tuple[Path, ...]) -> Knowledge:
+def load_knowledge(
+    faq_path: Path, intents_path: Path, messages_paths: tuple[Path, ...], today: dt.date | None = None,
+) -> Knowledge:
     """Load and validate every data file, raising DataFileError with all problems found."""
     problems: list[Problem] = []
     faq = intents = phrases = None
@@ -42,7 +45,7 @@ def load_knowledge(faq_path: Path, intents_path: Path, messages_paths: tuple[Pat
         problems.extend(exc.problems)
     if problems:
         raise DataFileError(problems)
-    today = dt.date.today()
+    today = today or dt.date.today()
     active = faq.active(today)
     return Knowledge(faq=active, matcher=FaqMatcher(active), intents=intents, phrases=phrases, loaded_on=today)
 
@@ -50,15 +53,19 @@ def load_knowledge(faq_path: Path, intents_path: Path, messages_paths: tuple[Pat
 class KnowledgeBase:
     """Holds the current Knowledge and swaps in a new one only when it loads cleanly."""
 
-    def __init__(self, faq_path: Path, intents_path: Path, messages_paths: tuple[Path, ...]):
+    def __init__(
+        self, faq_path: Path, intents_path: Path, messages_paths: tuple[Path, ...],
+        today: Callable[[], dt.date] = dt.date.today,
+    ):
         self.faq_path = Path(faq_path)
         self.intents_path = Path(intents_path)
         self.messages_paths = tuple(Path(p) for p in messages_paths)
-        self.current = load_knowledge(self.faq_path, self.intents_path, self.messages_paths)
+        self.today = today  # the hotline's calendar day: entries expire after their valid_until there
+        self.current = load_knowledge(self.faq_path, self.intents_path, self.messages_paths, today())
 
     def reload(self) -> Knowledge:
         """Load the files again; on a problem keep the last good knowledge and raise DataFileError."""
-        self.current = load_knowledge(self.faq_path, self.intents_path, self.messages_paths)
+        self.current = load_knowledge(self.faq_path, self.intents_path, self.messages_paths, self.today())
         return self.current
 
     def watched_paths(self) -> tuple[Path, ...]:

@@ -140,13 +140,13 @@ class KnowledgeWatcher:
         on_reload: OnReload | None = None,
         on_problem: OnProblem | None = None,
         interval: float = POLL_SECONDS,
-        today: Callable[[], dt.date] = dt.date.today,
+        today: Callable[[], dt.date] | None = None,
     ):
         self.kb = kb
         self.on_reload = on_reload or _log_reload
         self.on_problem = on_problem or _log_problems
         self.interval = interval
-        self.today = today
+        self.today = today = today or kb.today
         self._state = _state(kb)
         if self._state.signature is None:
             self._state.signature = signature(kb.watched_paths())

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from frontdesk.yamlfile import DataFileError, Node, Problem, read_yaml
 
@@ -61,6 +63,13 @@ class Settings:
     telegram_token: str | None = None
     telegram_base_url: str | None = None
     operator_chat_id: str | None = None
+
+    def today(self) -> dt.date:
+        """Return today's date in the hotline's time zone."""
+        try:
+            return dt.datetime.now(ZoneInfo(self.timezone)).date()
+        except (ZoneInfoNotFoundError, ValueError):
+            return dt.date.today()
 
     def operator(self, operator_id: str) -> Operator | None:
         """Return the configured operator with this id, or None."""

@@ -43,7 +43,7 @@ class PrintNotifier:
 def load_knowledge_base(settings: Settings) -> tuple[KnowledgeBase | None, list[Problem]]:
     """Load the FAQ, intents and phrases for the desk; on problems return them instead (the desk runs without)."""
     try:
-        return KnowledgeBase(settings.faq_path, settings.intents_path, settings.messages_paths), []
+        return KnowledgeBase(settings.faq_path, settings.intents_path, settings.messages_paths, settings.today), []
     except DataFileError as exc:
         return None, exc.problems
 

@@ -143,3 +143,23 @@ def test_cli_check_on_a_broken_copy_of_the_shipped_faq(tmp_path, root, name, edi
     assert located, result.stderr
     numbers = {int(row.split("faq.yaml:")[1].split(":")[0]) for row in located}
     assert numbers & {line, line + 1, line + 2}, (name, numbers, line)
+
+
+def test_knowledge_expires_entries_by_the_hotlines_calendar(tmp_path, root):
+    import datetime as dt
+
+    from frontdesk.knowledge import KnowledgeBase
+    from frontdesk.reload import KnowledgeWatcher
+    from frontdesk.settings import load_settings
+
+    faq = write(tmp_path, GOOD.replace("2099-01-01", "2026-11-28"))
+    settings = load_settings(root / "settings.yaml", environ={})
+    days = iter([dt.date(2026, 11, 28), dt.date(2026, 11, 29)])
+    calendar = {"day": next(days)}
+    kb = KnowledgeBase(faq, settings.intents_path, settings.messages_paths, lambda: calendar["day"])
+    assert kb.current.faq.get("hotline-hours") is not None  # valid through the 28th
+    calendar["day"] = next(days)
+    kb.reload()
+    assert kb.current.faq.get("hotline-hours") is None  # gone on the 29th by the knowledge base's calendar
+    assert KnowledgeWatcher(kb).today() == dt.date(2026, 11, 29)  # the watcher follows the same calendar
+    assert isinstance(settings.today(), dt.date)

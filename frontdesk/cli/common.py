@@ -33,7 +33,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def knowledge_from(settings: Settings) -> KnowledgeBase:
     """Load the FAQ, intents and phrases, exiting with the located problems when they are broken."""
     try:
-        return KnowledgeBase(settings.faq_path, settings.intents_path, settings.messages_paths)
+        return KnowledgeBase(settings.faq_path, settings.intents_path, settings.messages_paths, settings.today)
     except DataFileError as exc:
         print("Cannot start: the data files have problems:", file=sys.stderr)
         for problem in exc.problems:
