@@ -252,9 +252,11 @@ class OperatorRoom:
                 await bot.unpin_chat_message(self.chat_id, card.message_id)
             card.pinned = want
             await self.services.store.set_post_pinned(PLATFORM, str(self.chat_id), str(card.message_id), want)
-        except (BadRequest, Forbidden) as exc:
-            log.warning("cannot %s the card of case %s (%s): give the bot the right to pin messages",
-                        "pin" if want else "unpin", case.number, type(exc).__name__)
+        except Forbidden:
+            log.warning("cannot %s the card of case %s: give the bot the right to pin messages",
+                        "pin" if want else "unpin", case.number)
+        except BadRequest as exc:  # e.g. the card was unpinned or deleted by hand: Telegram's reason says which
+            log.warning("cannot %s the card of case %s: %s", "pin" if want else "unpin", case.number, exc.message)
 
     async def _card_for(self, bot, case: Case) -> Card:
         """Return the case's card, posting one first if the case has none in this group."""
