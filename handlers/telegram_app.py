@@ -194,14 +194,23 @@ class TelegramSender:
     def __init__(self, bot):
         self.bot = bot
         self.blocked_chats: set[str] = set()
+        self.parts_sent: dict[tuple[str, str], tuple[int, int]] = {}  # (chat, text) -> parts sent, last message id
 
     async def send(self, chat_id: str, text: str) -> str:
-        """Send the text to a chat and return the (last) message id; raise DeliveryError on failure."""
+        """Send the text to a chat and return the (last) message id; raise DeliveryError on failure.
+
+        A text longer than one message goes out in parts; when a later part fails, the retry resumes after the
+        parts already sent, so the citizen never gets a part twice (within this process's life).
+        """
+        key = (chat_id, text)
+        parts = split_text(text)
+        done, message_id = self.parts_sent.get(key, (0, None))
         try:
-            message_id = None
-            for part in split_text(text):
-                sent = await self.bot.send_message(int(chat_id), escape(part), parse_mode=ParseMode.HTML)
+            for index in range(done, len(parts)):
+                sent = await self.bot.send_message(int(chat_id), escape(parts[index]), parse_mode=ParseMode.HTML)
                 message_id = sent.message_id
+                self.parts_sent[key] = (index + 1, message_id)
+            self.parts_sent.pop(key, None)
             return str(message_id)
         except Forbidden as exc:
             self.blocked_chats.add(chat_id)

@@ -124,6 +124,7 @@ class Failure:
     description: str
     retry_after: int | None = None
     chat_id: int | None = None
+    after: int = 0  # matching calls to let through before failing
 
 
 class FakeBotApi:
@@ -234,8 +235,8 @@ class FakeBotApi:
         self.blocked.add(chat_id)
 
     def fail_next(self, method: str, times: int = 1, *, status: int = 429, retry_after: int | None = 1,
-                  description: str | None = None, chat_id: int | None = None) -> None:
-        """Make the next `times` calls of `method` (to `chat_id`, if given) fail with `status`."""
+                  description: str | None = None, chat_id: int | None = None, after: int = 0) -> None:
+        """Make `times` calls of `method` (to `chat_id`, if given) fail with `status`, after letting `after` through."""
         if description is None:
             description = {
                 429: f"Too Many Requests: retry after {retry_after}",
@@ -245,7 +246,7 @@ class FakeBotApi:
             }.get(status, "Error")
         if status != 429:
             retry_after = None
-        self.failures.append(Failure(method, times, status, description, retry_after, chat_id))
+        self.failures.append(Failure(method, times, status, description, retry_after, chat_id, after))
 
     def _message(self, user: dict, chat: dict | None, **fields) -> dict:
         chat = chat or self._private_chat(user)
@@ -419,6 +420,9 @@ class FakeBotApi:
             if failure.method == method and failure.times > 0 and (
                 failure.chat_id is None or failure.chat_id == params.get("chat_id")
             ):
+                if failure.after > 0:
+                    failure.after -= 1
+                    continue
                 failure.times -= 1
                 parameters = {"retry_after": failure.retry_after} if failure.retry_after else None
                 raise ApiError(failure.status, failure.description, parameters)

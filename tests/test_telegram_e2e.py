@@ -400,6 +400,23 @@ async def test_a_429_from_the_server_is_retried_and_delivered(bot):
     await eventually(all_delivered, what="both outbox items delivered")
 
 
+async def test_a_long_reply_failing_halfway_resumes_without_repeating_a_part(bot):
+    card = await _taken_case(bot)
+    reply = "\n".join(f"第{i}条：请按社区通知准备材料并在规定时间前往指定地点办理。" for i in range(150))
+    bot.api.fail_next("sendMessage", status=502, chat_id=CITIZEN["id"], after=1)  # part 1 goes, part 2 fails once
+    bot.api.send_text(OPERATOR, reply, chat=bot.group, reply_to=card)
+    await bot.api.wait_for("sendMessage", lambda c: c.params["chat_id"] == CITIZEN["id"], ok=False)
+
+    async def delivered():
+        return (await bot.store.outbox_items(1))[-1].status == "delivered"
+
+    await eventually(delivered, what="the long reply delivered", timeout=15)
+    parts = [c.params["text"] for c in bot.api.calls_to("sendMessage", CITIZEN["id"]) if c.ok and "条：" in
+             c.params["text"]]
+    assert len(parts) >= 2  # it was long enough to be split
+    assert all("".join(parts).count(f"第{i}条：") == 1 for i in range(150))  # every line arrived exactly once
+
+
 async def test_a_blocked_citizen_is_recorded_on_the_case_and_not_retried(bot):
     card = await _taken_case(bot)
     bot.api.block(CITIZEN["id"])
