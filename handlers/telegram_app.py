@@ -122,21 +122,26 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, list] = {}  # chat id -> [lock, users]
 
-    async def do_process_update(self, update: object, coroutine: Awaitable) -> None:
-        """Run the update's handling once the same chat's earlier updates are done."""
+    async def process_update(self, update: object, coroutine: Awaitable) -> None:
+        """Wait for the chat's turn first and only then for a free slot, so a flooding chat never starves others."""
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
-            await coroutine
+            async with self._semaphore:
+                await self.do_process_update(update, coroutine)
             return
         entry = self._locks.setdefault(chat.id, [asyncio.Lock(), 0])
         entry[1] += 1
         try:
-            async with entry[0]:
-                await coroutine
+            async with entry[0], self._semaphore:
+                await self.do_process_update(update, coroutine)
         finally:
             entry[1] -= 1
             if entry[1] == 0:
                 self._locks.pop(chat.id, None)
+
+    async def do_process_update(self, update: object, coroutine: Awaitable) -> None:
+        """Run the update's handling (ordering and slots are taken care of by process_update)."""
+        await coroutine
 
     async def initialize(self) -> None:
         """Nothing to set up."""

@@ -112,3 +112,30 @@ async def test_the_fake_server_refuses_what_telegram_refuses(api, text, error):
             await bot.edit_message_text("same", 1001, sent.message_id)
     finally:
         await bot.shutdown()
+
+
+async def test_a_flooding_chat_neither_loses_order_nor_starves_other_chats():
+    import datetime as dt
+
+    from telegram import Chat, Message, Update
+
+    from handlers.telegram_app import PerChatUpdateProcessor
+
+    def update(number: int, chat_id: int) -> Update:
+        return Update(number, message=Message(number, dt.datetime.now(dt.UTC), Chat(chat_id, Chat.PRIVATE)))
+
+    processor = PerChatUpdateProcessor(max_concurrent_updates=4)
+    release = asyncio.Event()
+    handled: list[tuple[int, int]] = []
+
+    async def handle(chat_id: int, number: int) -> None:
+        if chat_id == 1:
+            await release.wait()  # the flooding chat's handling is slow
+        handled.append((chat_id, number))
+
+    flood = [asyncio.create_task(processor.process_update(update(n, 1), handle(1, n))) for n in range(40)]
+    other = asyncio.create_task(processor.process_update(update(99, 2), handle(2, 99)))
+    await asyncio.wait_for(other, timeout=2)  # not stuck behind the flood's waiting updates
+    release.set()
+    await asyncio.wait_for(asyncio.gather(*flood), timeout=5)
+    assert [n for chat, n in handled if chat == 1] == list(range(40))  # every one, in order
