@@ -88,7 +88,7 @@ class OperatorRoom:
         self.forum = forum
         self.cards: dict[int, Card] = {}  # a cache of the cards recorded in the store's case posts
         self.names: dict[str, str] = {}  # operator id -> their Telegram name, learned as they act
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._locks: dict[int, list] = {}  # case number -> [lock, coroutines using it]
 
     @property
     def language(self) -> str:
@@ -99,8 +99,18 @@ class OperatorRoom:
         """Return a Telegram phrase in the duty team's language."""
         return self.services.phrases.say(key, self.language, **fields)
 
-    def _lock(self, number: int) -> asyncio.Lock:
-        return self._locks.setdefault(number, asyncio.Lock())
+    @contextlib.asynccontextmanager
+    async def _lock(self, number: int):
+        """Hold the case's card lock; it is forgotten when nobody uses it, so memory follows live work only."""
+        entry = self._locks.setdefault(number, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                yield
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                self._locks.pop(number, None)
 
     # -- what a card shows ----------------------------------------------------------------------------
 
@@ -239,6 +249,8 @@ class OperatorRoom:
                         raise
                 card.html, card.buttons = html, buttons
             await self._sync_pin(bot, case, card)
+            if case.status not in ACTIVE_STATUSES and not card.pinned:
+                self.cards.pop(number, None)  # a finished case's card stays findable in the store
 
     async def _sync_pin(self, bot, case: Case, card: Card) -> None:
         """Pin an urgent active case's card; unpin it once the case is no longer active."""
