@@ -44,6 +44,7 @@ from frontdesk.phrases import Phrasebook, load_phrases
 from frontdesk.reload import KnowledgeWatcher, describe_problems, describe_reload
 from frontdesk.settings import ROOT, Settings
 from frontdesk.store import open_store
+from handlers.keyed_locks import KeyedLocks
 from handlers.telegram_citizens import PLATFORM, AddressedToBot, CitizenHandlers, language_hint
 from handlers.telegram_operators import BUTTON_PREFIX, GroupNotifier, OperatorHandlers, OperatorRoom
 from handlers.telegram_render import CallbackCodec, escape, split_text
@@ -120,7 +121,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     def __init__(self, max_concurrent_updates: int = 256):
         super().__init__(max_concurrent_updates)
-        self._locks: dict[int, list] = {}  # chat id -> [lock, users]
+        self._chats = KeyedLocks()
 
     async def process_update(self, update: object, coroutine: Awaitable) -> None:
         """Wait for the chat's turn first and only then for a free slot, so a flooding chat never starves others."""
@@ -129,15 +130,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             async with self._semaphore:
                 await self.do_process_update(update, coroutine)
             return
-        entry = self._locks.setdefault(chat.id, [asyncio.Lock(), 0])
-        entry[1] += 1
-        try:
-            async with entry[0], self._semaphore:
-                await self.do_process_update(update, coroutine)
-        finally:
-            entry[1] -= 1
-            if entry[1] == 0:
-                self._locks.pop(chat.id, None)
+        async with self._chats.hold(chat.id), self._semaphore:
+            await self.do_process_update(update, coroutine)
 
     async def do_process_update(self, update: object, coroutine: Awaitable) -> None:
         """Run the update's handling (ordering and slots are taken care of by process_update)."""

@@ -13,7 +13,6 @@ act; anyone else is refused and nothing changes.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import re
@@ -29,6 +28,7 @@ from frontdesk.cases import ACTIVE_STATUSES, Case
 from frontdesk.desk import COMMANDS as DESK_COMMANDS
 from frontdesk.model import IncomingMessage
 from frontdesk.operators import localized
+from handlers.keyed_locks import KeyedLocks
 from handlers.telegram_citizens import PLATFORM
 from handlers.telegram_render import MAX_CAPTION, MAX_TEXT, clip, escape, split_text
 
@@ -88,7 +88,7 @@ class OperatorRoom:
         self.forum = forum
         self.cards: dict[int, Card] = {}  # a cache of the cards recorded in the store's case posts
         self.names: dict[str, str] = {}  # operator id -> their Telegram name, learned as they act
-        self._locks: dict[int, list] = {}  # case number -> [lock, coroutines using it]
+        self._locks = KeyedLocks()  # one per case whose card is being changed
 
     @property
     def language(self) -> str:
@@ -99,18 +99,9 @@ class OperatorRoom:
         """Return a Telegram phrase in the duty team's language."""
         return self.services.phrases.say(key, self.language, **fields)
 
-    @contextlib.asynccontextmanager
-    async def _lock(self, number: int):
-        """Hold the case's card lock; it is forgotten when nobody uses it, so memory follows live work only."""
-        entry = self._locks.setdefault(number, [asyncio.Lock(), 0])
-        entry[1] += 1
-        try:
-            async with entry[0]:
-                yield
-        finally:
-            entry[1] -= 1
-            if entry[1] == 0:
-                self._locks.pop(number, None)
+    def _lock(self, number: int):
+        """Hold the case's card lock (forgotten when unused, so memory follows live work only)."""
+        return self._locks.hold(number)
 
     # -- what a card shows ----------------------------------------------------------------------------
 
