@@ -296,7 +296,7 @@ async def test_operator_takes_with_the_button_replies_and_the_case_reads_as_a_th
     authors = [m.author for m in await bot.store.messages(1)]
     assert authors.count("operator") == 2 and authors.count("citizen") == 2
     room = services_of(bot.app).room
-    assert 1 not in room.cards and 1 not in room._locks  # noqa: SLF001  # a finished case leaves nothing in memory
+    assert 1 not in room.cards and 1 not in room._locks  # a finished case leaves nothing in memory
 
 
 async def test_a_non_operator_is_refused_and_nothing_changes(bot):
