@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from frontdesk.cases import Case, DeskStore
 from frontdesk.faq import Entry
 from frontdesk.knowledge import Knowledge, KnowledgeBase
@@ -11,8 +9,6 @@ from frontdesk.model import Choice, IncomingMessage, OutgoingMessage
 from frontdesk.settings import Settings
 from intents.language import detect_language
 from intents.understand import Understanding, understand
-
-log = logging.getLogger(__name__)
 
 COMMANDS = ("/start", "/help", "/human", "/status", "/cancel", "/lang")
 
