@@ -17,12 +17,10 @@ this module holds the actions, the authorisation and the store reads behind the 
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from frontdesk.cases import Case, CaseError, CaseStore, CitizenNotice, Outbox, Reports
 from frontdesk.clock import Clock
@@ -37,7 +35,6 @@ from frontdesk.settings import ROOT, Settings
 from frontdesk.yamlfile import DataFileError
 
 PHRASES_PATH = ROOT / "messages-operator.yaml"
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 QUEUE_SHOWN = 20
 DEPARTMENT_PREFIX = "dept:"
 
@@ -49,14 +46,6 @@ class OperatorStore(CaseStore, Outbox, Reports, Protocol):
 def load_operator_phrases(path: str | Path | None = None) -> Phrasebook:
     """Load the operators' phrases (messages-operator.yaml by default)."""
     return load_phrases(path or PHRASES_PATH)
-
-
-def _timezone(settings: Settings) -> dt.tzinfo:
-    name = getattr(settings, "timezone", None) or DEFAULT_TIMEZONE
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return dt.timezone(dt.timedelta(hours=8))
 
 
 class OperatorDesk(OperatorCommands, OperatorViews):
@@ -80,7 +69,7 @@ class OperatorDesk(OperatorCommands, OperatorViews):
         self.knowledge = knowledge  # what /reload reloads; without a faq_provider, /faq answers from it too
         self.language = language or getattr(settings, "operator_language", None) or "zh"
         self.clock = clock
-        self.tz = _timezone(settings)
+        self.tz = settings.tzinfo()
         self.current: dict[str, int] = {}  # operator id -> the case they last took or acted on
         self.last_resolved: dict[str, int] = {}  # operator id -> the case they last resolved (for /addfaq)
 

@@ -12,7 +12,6 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from frontdesk.cases import PRIORITIES
 from frontdesk.faq import Faq
@@ -21,7 +20,6 @@ from frontdesk.safetext import for_markdown
 from frontdesk.settings import MatchingSettings, Settings
 from frontdesk.store import reports as queries
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 TOP = 10                # entries shown in the "most asked" and "not helpful" sections
 MIN_FEEDBACK = 5        # verdicts an entry needs before its "not helpful" rate is shown
 RISING_FACTOR = 2.0     # a topic is rising when asked at least this many times its previous 7-day rate ...
@@ -47,12 +45,8 @@ PRIORITY_NAMES = {"urgent": ("紧急", "urgent"), "high": ("较急", "high"), "n
 
 
 def hotline_timezone(settings: Settings | None = None) -> dt.tzinfo:
-    """Return the hotline's time zone (settings.timezone when present, else Asia/Shanghai)."""
-    name = getattr(settings, "timezone", None) or DEFAULT_TIMEZONE
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return dt.timezone(dt.timedelta(hours=8), "UTC+08:00")
+    """Return the hotline's time zone (settings.timezone, else the default Asia/Shanghai)."""
+    return (settings or Settings()).tzinfo()
 
 
 def _midnight(day: dt.date, tz: dt.tzinfo) -> float:

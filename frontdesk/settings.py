@@ -64,12 +64,16 @@ class Settings:
     telegram_base_url: str | None = None
     operator_chat_id: str | None = None
 
+    def tzinfo(self) -> dt.tzinfo:
+        """Return the hotline's time zone (UTC+08:00 when the name is unknown to this machine)."""
+        try:
+            return ZoneInfo(self.timezone or "Asia/Shanghai")
+        except (ZoneInfoNotFoundError, ValueError):
+            return dt.timezone(dt.timedelta(hours=8), "UTC+08:00")
+
     def today(self) -> dt.date:
         """Return today's date in the hotline's time zone."""
-        try:
-            return dt.datetime.now(ZoneInfo(self.timezone)).date()
-        except (ZoneInfoNotFoundError, ValueError):
-            return dt.date.today()
+        return dt.datetime.now(self.tzinfo()).date()
 
     def operator(self, operator_id: str) -> Operator | None:
         """Return the configured operator with this id, or None."""

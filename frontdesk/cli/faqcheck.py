@@ -148,14 +148,10 @@ def run_gaps(args: argparse.Namespace) -> int:
     since = args.since or dt.datetime.now(tz).date() - dt.timedelta(days=7)
 
     async def collect():
-        store = SqliteStore(settings.db_path)
-        await store.open()
-        try:
+        async with SqliteStore(settings.db_path) as store:
             start = dt.datetime.combine(since, dt.time(), tz).timestamp()
             return await find_gaps(store, kb.matcher, kb.faq, start, time.time() + 1, examples=args.examples,
                                    matching=settings.matching)
-        finally:
-            await store.close()
 
     gaps = asyncio.run(collect())
     print(for_terminal(render_gaps(gaps[: args.limit], since, total_groups=len(gaps), tz=tz)), end="")

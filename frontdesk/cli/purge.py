@@ -44,12 +44,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     async def erase():
-        store = SqliteStore(settings.db_path)
-        await store.open()
-        try:
+        async with SqliteStore(settings.db_path) as store:
             return await purge(store, args.older_than, dry_run=args.dry_run)
-        finally:
-            await store.close()
 
     result = asyncio.run(erase())
     cutoff = dt.datetime.fromtimestamp(result.cutoff).strftime("%Y-%m-%d %H:%M")

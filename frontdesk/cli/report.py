@@ -54,12 +54,8 @@ def run(args: argparse.Namespace) -> int:
     period = period_for(day, 30 if args.month else 7 if args.week else 1, tz, today)
 
     async def collect():
-        store = SqliteStore(settings.db_path)
-        await store.open()
-        try:
+        async with SqliteStore(settings.db_path) as store:
             return await gather(store, period, kb.faq, kb.matcher, matching=settings.matching)
-        finally:
-            await store.close()
 
     data = asyncio.run(collect())
     path = write_report(data, kb.faq, settings, args.out)
