@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 import time
@@ -10,6 +9,7 @@ from typing import TextIO
 
 from frontdesk.desk import Desk
 from frontdesk.model import Choice, Citizen, IncomingMessage, OutgoingMessage
+from handlers.terminal import LineReader
 
 log = logging.getLogger(__name__)
 
@@ -79,36 +79,17 @@ class CitizenConsole:
             self.show(text)
 
 
-async def _read_lines(stream: TextIO, queue: asyncio.Queue) -> None:
-    loop = asyncio.get_running_loop()
-    while True:
-        line = await loop.run_in_executor(None, stream.readline)
-        await queue.put(line if line else None)
-        if not line:
-            return
-
-
 async def run_console(console: CitizenConsole, stdin: TextIO = sys.stdin, prompt: bool | None = None) -> None:
     """Read lines until EOF, answering each and printing operator replies as they arrive."""
     prompt = stdin.isatty() if prompt is None else prompt
-    lines: asyncio.Queue = asyncio.Queue()
-    reader = asyncio.create_task(_read_lines(stdin, lines))
-    try:
-        while True:
-            if prompt:
-                console.out.write("> ")
-                console.out.flush()
-            while True:
-                try:
-                    line = await asyncio.wait_for(lines.get(), POLL_SECONDS)
-                    break
-                except TimeoutError:
-                    await console.poll()
-            if line is None:
-                await console.poll()
-                return
-            await console.poll()
-            await console.say(line)
-            await console.poll()
-    finally:
-        reader.cancel()
+    reader = LineReader(stdin, "citizen-console-stdin")
+    while True:
+        if prompt:
+            console.out.write("> ")
+            console.out.flush()
+        line = await reader.next_line(console.poll, POLL_SECONDS)
+        await console.poll()
+        if line is None:
+            return
+        await console.say(line)
+        await console.poll()

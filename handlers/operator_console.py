@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import TextIO
@@ -25,6 +24,7 @@ from frontdesk.safetext import for_terminal
 from frontdesk.settings import Settings, load_settings
 from frontdesk.store import open_store
 from frontdesk.yamlfile import DataFileError, Problem
+from handlers.terminal import LineReader
 
 POLL_SECONDS = 1.0
 
@@ -46,22 +46,6 @@ def load_knowledge_base(settings: Settings) -> tuple[KnowledgeBase | None, list[
         return KnowledgeBase(settings.faq_path, settings.intents_path, settings.messages_paths, settings.today), []
     except DataFileError as exc:
         return None, exc.problems
-
-
-def _start_reader(stream: TextIO, loop: asyncio.AbstractEventLoop, lines: asyncio.Queue) -> None:
-    """Read lines on a daemon thread (a blocked terminal read must not keep the process alive at exit)."""
-
-    def read() -> None:
-        while True:
-            line = stream.readline()
-            try:
-                loop.call_soon_threadsafe(lines.put_nowait, line or None)
-            except RuntimeError:  # the loop is gone: the console has ended
-                return
-            if not line:
-                return
-
-    threading.Thread(target=read, name="operator-console-stdin", daemon=True).start()
 
 
 class OperatorConsole:
@@ -136,18 +120,12 @@ async def run_operator_console(
             console.show("\n".join([desk.say("console_no_knowledge"), *(f"  {p}" for p in problems)]))
         await console.tick()
         prompt = stdin.isatty()
-        lines: asyncio.Queue = asyncio.Queue()
-        _start_reader(stdin, asyncio.get_running_loop(), lines)
+        reader = LineReader(stdin, "operator-console-stdin")
         while True:
             if prompt:
                 stdout.write("> ")
                 stdout.flush()
-            while True:
-                try:
-                    line = await asyncio.wait_for(lines.get(), poll_seconds)
-                    break
-                except TimeoutError:
-                    await console.tick()
+            line = await reader.next_line(console.tick, poll_seconds)
             if line is None:
                 await console.tick()
                 return 0
