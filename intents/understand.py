@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from frontdesk.settings import MatchingSettings
 from intents.classify import Intent, IntentClassifier
-from intents.matching import FaqMatcher, MatchDecision, decide
+from intents.matching import Candidate, FaqMatcher, MatchDecision, decide
 
 MAX_MATCH_CHARS = 400  # a long message is matched on its first part; the whole text is still kept
 
@@ -17,6 +17,7 @@ class Understanding:
 
     intent: Intent | None
     decision: MatchDecision
+    ranked: tuple[Candidate, ...] = ()  # the FAQ entries ranked for the message, best first
 
     @property
     def kind(self) -> str:
@@ -33,4 +34,4 @@ def understand(text: str, intents: IntentClassifier, matcher: FaqMatcher, settin
     text = text[:MAX_MATCH_CHARS]
     intent = intents.classify(text)
     candidates = matcher.rank(text, limit=max(5, settings.max_suggestions))
-    return Understanding(intent=intent, decision=decide(candidates, settings))
+    return Understanding(intent=intent, decision=decide(candidates, settings), ranked=tuple(candidates))

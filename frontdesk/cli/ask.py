@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     kb = knowledge_from(settings).current
     seen = understand(args.question, kb.intents, kb.matcher, settings.matching)
-    candidates = kb.matcher.rank(args.question, limit=5)
+    candidates = seen.ranked
     if args.json:
         print(json.dumps({
             "decision": seen.kind if seen.intent is None or seen.kind != "handoff" else "handoff",

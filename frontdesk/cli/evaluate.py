@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     def judge(query: str):
         seen = understand(query, kb.intents, kb.matcher, settings.matching)
-        return seen.kind, list(seen.decision.candidates) if seen.kind == "suggest" else kb.matcher.rank(query, 5)
+        return seen.kind, list(seen.decision.candidates if seen.kind == "suggest" else seen.ranked)
 
     result = evaluate(judge, queries, progress=_progress)
     if args.json:
