@@ -23,6 +23,9 @@ used by 2% of entries, however common it is. For a query and one variant
 The same similarity is computed on character grams (Chinese bigrams and single characters, English
 trigrams, and the kinds of ask), the fallback for unknown words and typos (合酸 ~ 核酸), and the two are
 averaged. A query that asks a kind of thing its entry never answers (多少钱 against 在哪里) scores x0.8.
+An entry with no question in the query's language (Chinese, or Latin letters only) scores the credit-weighted
+share of the query's topic words it knows, kinds of ask left out, mostly from its answer in that language:
+a "did you mean" for an English question on an FAQ written in Chinese, rarely more.
 score = 100 * similarity; an entry takes its best variant's score; a query that repeats one of its variants
 scores 100 whatever the answer says. Each constant was measured on the shipped FAQ with 3 and with 8-10
 variants per entry, and on covid-qa-en (benchmarks/README.md). `decide` answers only a clear winner: at least
@@ -71,6 +74,7 @@ class Tuning:
     answer_b: float = 0.75        # BM25 length normalisation (a term in a long answer counts less)
     ask_share: float = 0.02       # a kind-of-ask term weighs at least as a word used by this share of entries
     other_ask: float = 0.8        # factor when the query asks a kind of thing its entry never answers
+    cross_language: bool = True   # an entry with no question in the query's language is matched by its answer
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,18 @@ class Analyzer:
         return words, grams
 
 
+def _language(words: Iterable[str]) -> str | None:
+    """Return "zh" for a query with Chinese words, "en" for one with only Latin-letter words, else None."""
+    latin = False
+    for word in words:
+        if word.startswith(ASK_PREFIX):
+            continue
+        if is_cjk(word):
+            return "zh"
+        latin = latin or any("a" <= ch <= "z" for ch in word)
+    return "en" if latin else None
+
+
 def _han(ch: str) -> bool:
     """Say whether one character is Chinese (the ranges intents.segment splits on), without a regex."""
     return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or "\uf900" <= ch <= "\ufaff"
@@ -256,13 +272,24 @@ class _Index:
         tid = self.vocab.get(term)
         return unknown if tid is None else float(self.weights[tid])
 
+    def knows(self, term: str, entry: int) -> bool:
+        """Say whether an entry knows a term, fully or partly."""
+        tid = self.vocab.get(term)
+        if tid is None:
+            return False
+        return bool(np.any(self._known[self._known_bounds[tid] : self._known_bounds[tid + 1]] == entry))
+
     def similarity(self, terms: tuple[str, ...], weights: dict[str, float], owners: np.ndarray,
-                   tuning: Tuning) -> np.ndarray:
-        """Return, per variant, how well its entry covers the query and the query covers the variant (0-1)."""
+                   tuning: Tuning, stand_in: np.ndarray | None = None) -> np.ndarray:
+        """Return, per variant, how well its entry covers the query and the query covers the variant (0-1).
+
+        The variants `stand_in` marks (their entry has no question in the query's language) score the share of
+        the query's topic words (not kinds of ask) their entry knows, mostly from its answer in that language.
+        """
         total = sum(weights.values())
         if total <= 0:
             return np.zeros(self.n_variants)
-        own_idx, own_val, known_idx, known_val = [], [], [], []
+        own_idx, own_val, known_idx, known_val, topical = [], [], [], [], []
         for term in terms:
             tid = self.vocab.get(term)
             if tid is None:
@@ -276,14 +303,23 @@ class _Index:
             own_val.append(np.full(len(own), w))
             known_idx.append(self._known[start:end])
             known_val.append(self._credit[start:end] * w)
+            topical.append(np.full(end - start, not term.startswith(ASK_PREFIX)))
         if not own_idx:
             return np.zeros(self.n_variants)
         shared = np.bincount(np.concatenate(own_idx), np.concatenate(own_val), minlength=self.n_variants)
         shared = shared.astype(np.float64, copy=False)  # an empty bincount comes back as integers
-        covered = np.bincount(np.concatenate(known_idx), np.concatenate(known_val), minlength=self.n_entries)
+        known_entries, known_values = np.concatenate(known_idx), np.concatenate(known_val)
+        covered = np.bincount(known_entries, known_values, minlength=self.n_entries)
         query_share = np.minimum(covered[owners] / total, 1.0)
         variant_share = np.divide(shared, self.variant_weight, out=np.zeros_like(shared),
                                   where=self.variant_weight > 0)
+        if stand_in is not None and stand_in.any():
+            topic = sum(w for t, w in weights.items() if not t.startswith(ASK_PREFIX))
+            on_topic = np.concatenate(topical)
+            topic_covered = np.bincount(known_entries[on_topic], known_values[on_topic], minlength=self.n_entries)
+            topic_share = np.minimum(topic_covered[owners] / topic, 1.0) if topic > 0 else np.zeros(len(owners))
+            return np.where(stand_in, topic_share ** tuning.query_power,
+                            query_share ** tuning.query_power * variant_share ** tuning.variant_power)
         return query_share ** tuning.query_power * variant_share ** tuning.variant_power
 
 
@@ -307,6 +343,11 @@ class FaqMatcher:
                 owners.append(number)
         self.variant_entry = np.asarray(owners, dtype=np.int32)
         self.max_variants = max((len(e.questions) for e in faq.entries), default=1)
+        chinese = np.asarray([is_cjk(q) for q in self.questions], dtype=bool)
+        has_zh = np.bincount(self.variant_entry[chinese], minlength=len(faq.entries)) > 0
+        has_en = np.bincount(self.variant_entry[~chinese], minlength=len(faq.entries)) > 0
+        # per query language (Chinese or not): the variants of entries with no question in it
+        self.variant_lacks = {True: ~has_zh[self.variant_entry], False: ~has_en[self.variant_entry]}
         normalized = [normalize(q) for q in self.questions]
         self.variant_terms = [self.analyzer.terms(q, normalized=True) for q in normalized]
         segmenter = self.analyzer.segmenter
@@ -407,8 +448,10 @@ class FaqMatcher:
     def _scores(self, query: Terms) -> np.ndarray:
         word_weights = {t: self._word_weight(t) for t in query.words}
         gram_weights = {t: self._gram_weight(t) for t in query.grams}
-        words = self.words.similarity(query.words, word_weights, self.variant_entry, self.tuning)
-        grams = self.grams.similarity(query.grams, gram_weights, self.variant_entry, self.tuning)
+        language = _language(query.words) if self.tuning.cross_language else None
+        stand_in = None if language is None else self.variant_lacks[language == "zh"]
+        words = self.words.similarity(query.words, word_weights, self.variant_entry, self.tuning, stand_in)
+        grams = self.grams.similarity(query.grams, gram_weights, self.variant_entry, self.tuning, stand_in)
         similarity = (words + grams) / 2.0
         asks = sum(self.ask_bits.get(t, 0) for t in set(query.words) if t.startswith(ASK_PREFIX))
         if asks and self.tuning.other_ask != 1.0:
@@ -447,15 +490,23 @@ class FaqMatcher:
         return result
 
     def _candidate(self, variant: int, score: float, query: Terms) -> Candidate:
-        own = set(self.variant_terms[variant].words)
-        asked = set(query.words)
+        entry = int(self.variant_entry[variant])
         important = 0.5 * self.ask_weight
-        matched = tuple(t for t in query.words if t in own)
-        missing = tuple(t for t in query.words if t not in own and self._word_weight(t) >= important)
-        unasked = tuple(t for t in self.variant_terms[variant].words
-                        if t not in asked and self._word_weight(t) >= important)
+        language = _language(query.words) if self.tuning.cross_language else None
+        if language is not None and self.variant_lacks[language == "zh"][variant]:  # matched by its answer
+            topic = [t for t in query.words if not t.startswith(ASK_PREFIX)]
+            matched = tuple(t for t in topic if self.words.knows(t, entry))
+            missing = tuple(t for t in topic if t not in matched and self._word_weight(t) >= important)
+            unasked: tuple[str, ...] = ()
+        else:
+            own = set(self.variant_terms[variant].words)
+            asked = set(query.words)
+            matched = tuple(t for t in query.words if t in own)
+            missing = tuple(t for t in query.words if t not in own and self._word_weight(t) >= important)
+            unasked = tuple(t for t in self.variant_terms[variant].words
+                            if t not in asked and self._word_weight(t) >= important)
         return Candidate(
-            entry_id=self.entry_ids[self.variant_entry[variant]],
+            entry_id=self.entry_ids[entry],
             score=round(score, 1),
             question=self.questions[variant],
             matched=matched,

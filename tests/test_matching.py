@@ -253,3 +253,56 @@ def test_decide_thresholds_and_margin():
     assert band.kind == "suggest" and [c.entry_id for c in band.candidates] == ["a", "b"]
     low = decide([candidate("a", 29), candidate("b", 10)], settings)
     assert low.kind == "handoff" and [c.entry_id for c in low.candidates] == ["a", "b"]
+
+
+CROSS_LANGUAGE_YAML = """
+version: 1
+entries:
+  - id: refund-time
+    questions: [汇算退税多久到账]
+    answer:
+      zh: 审核通过后一般10个工作日内退到银行卡。
+      en: After approval the refund usually reaches your bank card within 10 working days.
+  - id: app-password
+    questions: [个税App忘记密码怎么办]
+    answer:
+      zh: 在登录页点“找回密码”，用人脸识别重置。
+      en: On the login page tap "forgot password" and reset it with face recognition.
+  - id: hall-hours
+    questions: [办税大厅几点开门, "When does the tax hall open?"]
+    answer:
+      zh: 工作日9点到17点。
+      en: Weekdays 9:00 to 17:00.
+  - id: pets
+    questions: ["Can I bring my pet to the quarantine hotel?"]
+    answer:
+      zh: 不能带宠物，可以请邻居或社区帮忙照看。
+      en: No pets; ask a neighbour or the community office to look after them.
+"""
+
+
+@pytest.mark.parametrize(("text", "entry_id", "word"), [
+    ("how long until my refund reaches my bank", "refund-time", "refund"),
+    ("forgot my login password, how do I reset it", "app-password", "password"),
+    ("隔离能带宠物吗", "pets", "宠物"),
+])
+def test_entry_without_a_question_in_the_askers_language_is_found_by_its_answer(text, entry_id, word):
+    """Maintainers often write questions in one language only; the answer in the other stands in for them."""
+    faq = parse_faq(parse_yaml(CROSS_LANGUAGE_YAML, "faq.yaml"), "faq.yaml")
+    found = FaqMatcher(faq).rank(text, 2)
+    assert found[0].entry_id == entry_id
+    assert word in found[0].matched  # --explain names the answer's words that matched
+    assert found[0].score < SETTINGS.answer  # the answer alone earns a "did you mean", never a direct answer
+    without = FaqMatcher(faq, tuning=Tuning(cross_language=False)).rank(text, 4)
+    assert all(word not in c.matched for c in without)
+
+
+def test_answer_does_not_stand_in_when_a_question_is_in_the_askers_language():
+    faq = parse_faq(parse_yaml(CROSS_LANGUAGE_YAML, "faq.yaml"), "faq.yaml")
+    matcher = FaqMatcher(faq)
+    assert "hall-hours" not in [c.entry_id for c in matcher.rank("weekdays 9:00 to 17:00")]  # asked in English
+
+
+def test_kinds_of_ask_alone_never_match_across_languages():
+    faq = parse_faq(parse_yaml(CROSS_LANGUAGE_YAML, "faq.yaml"), "faq.yaml")
+    assert FaqMatcher(faq).rank("how do I fix this?") == []  # 个税App忘记密码怎么办 asks "how" too, not about this
