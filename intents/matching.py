@@ -25,7 +25,7 @@ trigrams, and the kinds of ask), the fallback for unknown words and typos (合�
 averaged. A query that asks a kind of thing its entry never answers (多少钱 against 在哪里) scores x0.8.
 An entry with no question in the query's language (Chinese, or Latin letters only) scores the credit-weighted
 share of the query's topic words it knows, kinds of ask left out, mostly from its answer in that language:
-a "did you mean" for an English question on an FAQ written in Chinese, rarely more.
+a "did you mean" for an English question on an FAQ written in Chinese, never a direct answer.
 score = 100 * similarity; an entry takes its best variant's score; a query that repeats one of its variants
 scores 100 whatever the answer says. Each constant was measured on the shipped FAQ with 3 and with 8-10
 variants per entry, and on covid-qa-en (benchmarks/README.md). `decide` answers only a clear winner: at least
@@ -87,6 +87,7 @@ class Candidate:
     matched: tuple[str, ...] = ()   # query terms found in that variant (for --explain)
     missing: tuple[str, ...] = ()   # important query terms not found, then important variant terms not asked
     unasked: tuple[str, ...] = ()   # the second part of `missing`: the variant's important terms the query lacks
+    by_answer: bool = False         # found through its answer only (no question in the asker's language)
 
 
 @dataclass(frozen=True)
@@ -498,7 +499,9 @@ class FaqMatcher:
             matched = tuple(t for t in topic if self.words.knows(t, entry))
             missing = tuple(t for t in topic if t not in matched and self._word_weight(t) >= important)
             unasked: tuple[str, ...] = ()
+            by_answer = True
         else:
+            by_answer = False
             own = set(self.variant_terms[variant].words)
             asked = set(query.words)
             matched = tuple(t for t in query.words if t in own)
@@ -512,6 +515,7 @@ class FaqMatcher:
             matched=matched,
             missing=missing + unasked,
             unasked=unasked,
+            by_answer=by_answer,
         )
 
     def explain(self, text: str, limit: int = 3) -> list[str]:
@@ -552,7 +556,7 @@ def decide(candidates: list[Candidate], settings: MatchingSettings) -> MatchDeci
     best = candidates[0]
     runner_up = candidates[1].score if len(candidates) > 1 else 0.0
     clear = best.score - runner_up >= margin and runner_up <= settings.runner_up_share * best.score
-    if best.score >= settings.answer and clear:
+    if best.score >= settings.answer and clear and not best.by_answer:  # an answer's words alone only suggest
         return MatchDecision("answer", (best,))
     if best.score >= settings.suggest:
         choices = [c for c in candidates[: settings.max_suggestions] if c.score >= settings.suggest]

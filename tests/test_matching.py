@@ -306,3 +306,9 @@ def test_answer_does_not_stand_in_when_a_question_is_in_the_askers_language():
 def test_kinds_of_ask_alone_never_match_across_languages():
     faq = parse_faq(parse_yaml(CROSS_LANGUAGE_YAML, "faq.yaml"), "faq.yaml")
     assert FaqMatcher(faq).rank("how do I fix this?") == []  # 个税App忘记密码怎么办 asks "how" too, not about this
+
+
+def test_a_match_through_the_answer_alone_is_offered_never_answered():
+    by_answer = Candidate("refund-time", 90.0, "汇算退税多久到账", by_answer=True)
+    assert decide([by_answer, candidate("b", 10.0)], SETTINGS).kind == "suggest"
+    assert decide([candidate("a", 90.0), candidate("b", 10.0)], SETTINGS).kind == "answer"
