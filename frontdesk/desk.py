@@ -6,11 +6,13 @@ from frontdesk.cases import Case, DeskStore
 from frontdesk.faq import Entry
 from frontdesk.knowledge import Knowledge, KnowledgeBase
 from frontdesk.model import Choice, IncomingMessage, OutgoingMessage
+from frontdesk.operator_wording import snippet
 from frontdesk.settings import Settings
 from intents.language import detect_language
 from intents.understand import Understanding, understand
 
 COMMANDS = ("/start", "/help", "/human", "/status", "/cancel", "/lang")
+CHOICE_CHARS = 60  # a "did you mean" label cut from an answer (when no question is in the language) is this long
 
 
 def case_label(number: int) -> str:
@@ -256,11 +258,14 @@ class Desk:
 
     @staticmethod
     def _title(entry: Entry | None, lang: str) -> str:
+        """Label a choice in the citizen's language: a question of the entry, else the start of its answer."""
         if entry is None:
             return "?"
         for question in entry.questions:
             if detect_language(question, "zh") == lang:
                 return question
+        if lang in entry.answers:
+            return snippet(entry.answers[lang], CHOICE_CHARS)
         return entry.questions[0]
 
     async def _log(self, message, text, lang, seen: Understanding | None, case_number, decision: str | None = None):

@@ -192,3 +192,17 @@ async def test_urgent_words_in_an_open_case_make_it_urgent(desk):
     assert case.priority == "urgent" and case.status == "open"
     assert ("citizen", "我现在胸痛，喘不上气") in [(m.author, m.text) for m in await desk.store.messages(number)]
     assert "priority_raised" in [e.kind for e in await desk.store.events(number)]
+
+
+async def test_choice_for_an_entry_asked_only_in_chinese_is_labelled_in_english(desk, tmp_path):
+    """An English speaker offered an entry whose questions are all Chinese sees its English answer's start."""
+    faq = FAQ.replace('"Where is the fever clinic?"', "发烧去哪看病")
+    (tmp_path / "faq.yaml").write_text(faq, encoding="utf-8")
+    desk.knowledge.reload()
+    wide_band = MatchingSettings(answer=100.1, suggest=1, max_suggestions=3)
+    desk.settings = dataclasses.replace(desk.settings, matching=wide_band)
+    replies = await desk.handle(text("is the fever clinic at the hospital open 24/7"))
+    assert replies[0].kind == "suggest"
+    labels = {c.key: c.label for c in replies[0].choices}
+    assert labels["faq:fever-clinic"].startswith("The fever clinic at the District")
+    assert all(not any("\u4e00" <= ch <= "\u9fff" for ch in label) for label in labels.values())
