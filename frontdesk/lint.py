@@ -167,8 +167,8 @@ def _languages(faq: Faq, lines: _Lines, file: str) -> list[LintWarning]:
             if lang not in asked:
                 found.append(LintWarning(
                     file, lines.line(entry.id, "questions"), lines.where(entry.id, "questions"),
-                    f"no {LANGUAGE_NAMES[lang]} question: people asking in {LANGUAGE_NAMES[lang]} "
-                    "will hardly find this entry", "missing-language",
+                    f"no {LANGUAGE_NAMES[lang]} question: people asking in {LANGUAGE_NAMES[lang]} find this "
+                    "entry only through its answer, and only as a \"did you mean\" choice", "missing-language",
                 ))
     return found
 
