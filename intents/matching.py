@@ -523,7 +523,8 @@ class FaqMatcher:
         lines = []
         for c in self.rank(text, limit):
             asked = [t for t in c.missing if t not in c.unasked]
-            line = f'{c.entry_id} {c.score:.1f}  "{c.question}"  matched: {" ".join(c.matched) or "-"}'
+            via = "through its answer (no question in this language)" if c.by_answer else f'"{c.question}"'
+            line = f'{c.entry_id} {c.score:.1f}  {via}  matched: {" ".join(c.matched) or "-"}'
             if asked:
                 line += f"  missing(query): {' '.join(asked)}"
             if c.unasked:

@@ -292,6 +292,7 @@ def test_entry_without_a_question_in_the_askers_language_is_found_by_its_answer(
     found = FaqMatcher(faq).rank(text, 2)
     assert found[0].entry_id == entry_id
     assert word in found[0].matched  # --explain names the answer's words that matched
+    assert "through its answer" in FaqMatcher(faq).explain(text, 1)[0]
     assert found[0].score < SETTINGS.answer  # the answer alone earns a "did you mean", never a direct answer
     without = FaqMatcher(faq, tuning=Tuning(cross_language=False)).rank(text, 4)
     assert all(word not in c.matched for c in without)
