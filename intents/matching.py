@@ -347,8 +347,8 @@ class FaqMatcher:
         chinese = np.asarray([is_cjk(q) for q in self.questions], dtype=bool)
         has_zh = np.bincount(self.variant_entry[chinese], minlength=len(faq.entries)) > 0
         has_en = np.bincount(self.variant_entry[~chinese], minlength=len(faq.entries)) > 0
-        # per query language (Chinese or not): the variants of entries with no question in it
-        self.variant_lacks = {True: ~has_zh[self.variant_entry], False: ~has_en[self.variant_entry]}
+        # per query language: the variants of entries with no question in it (they match through their answer)
+        self.variant_lacks = {"zh": ~has_zh[self.variant_entry], "en": ~has_en[self.variant_entry]}
         normalized = [normalize(q) for q in self.questions]
         self.variant_terms = [self.analyzer.terms(q, normalized=True) for q in normalized]
         segmenter = self.analyzer.segmenter
@@ -446,11 +446,14 @@ class FaqMatcher:
     def _gram_weight(self, term: str) -> float:
         return self.grams.weight(term, self.unknown_weight)  # a silenced common character weighs 0
 
-    def _scores(self, query: Terms) -> np.ndarray:
+    def _stand_in(self, query: Terms) -> np.ndarray | None:
+        """Return which variants' entries have no question in the query's language (None: no such rule)."""
+        language = _language(query.words) if self.tuning.cross_language else None
+        return None if language is None else self.variant_lacks[language]
+
+    def _scores(self, query: Terms, stand_in: np.ndarray | None) -> np.ndarray:
         word_weights = {t: self._word_weight(t) for t in query.words}
         gram_weights = {t: self._gram_weight(t) for t in query.grams}
-        language = _language(query.words) if self.tuning.cross_language else None
-        stand_in = None if language is None else self.variant_lacks[language == "zh"]
         words = self.words.similarity(query.words, word_weights, self.variant_entry, self.tuning, stand_in)
         grams = self.grams.similarity(query.grams, gram_weights, self.variant_entry, self.tuning, stand_in)
         similarity = (words + grams) / 2.0
@@ -466,12 +469,14 @@ class FaqMatcher:
 
     def variant_scores(self, text: str) -> np.ndarray:
         """Return the 0-100 score of every question variant for text."""
-        return self._scores(self.query_terms(text))
+        query = self.query_terms(text)
+        return self._scores(query, self._stand_in(query))
 
     def rank(self, text: str, limit: int = 5) -> list[Candidate]:
         """Return up to `limit` entries that share anything with text, best first, one per entry."""
         query = self.query_terms(text)
-        scores = self._scores(query)
+        stand_in = self._stand_in(query)
+        scores = self._scores(query, stand_in)
         hits = np.flatnonzero(scores > 0)
         if len(hits) == 0 or limit <= 0:
             return []
@@ -485,16 +490,15 @@ class FaqMatcher:
             entry = int(self.variant_entry[v])
             if entry not in seen:
                 seen.add(entry)
-                result.append(self._candidate(int(v), float(scores[v]), query))
+                result.append(self._candidate(int(v), float(scores[v]), query, stand_in))
                 if len(result) >= limit:
                     break
         return result
 
-    def _candidate(self, variant: int, score: float, query: Terms) -> Candidate:
+    def _candidate(self, variant: int, score: float, query: Terms, stand_in: np.ndarray | None) -> Candidate:
         entry = int(self.variant_entry[variant])
         important = 0.5 * self.ask_weight
-        language = _language(query.words) if self.tuning.cross_language else None
-        if language is not None and self.variant_lacks[language == "zh"][variant]:  # matched by its answer
+        if stand_in is not None and stand_in[variant]:  # matched through its answer
             topic = [t for t in query.words if not t.startswith(ASK_PREFIX)]
             matched = tuple(t for t in topic if self.words.knows(t, entry))
             missing = tuple(t for t in topic if t not in matched and self._word_weight(t) >= important)
