@@ -136,7 +136,6 @@ def run_gaps(args: argparse.Namespace) -> int:
 
     from frontdesk.cli.common import database_missing, knowledge_from, settings_from
     from frontdesk.gaps import find_gaps, render_gaps
-    from frontdesk.report import hotline_timezone
     from frontdesk.safetext import for_terminal
     from frontdesk.store import SqliteStore
 
@@ -144,7 +143,7 @@ def run_gaps(args: argparse.Namespace) -> int:
     if database_missing(settings):
         return 2
     kb = knowledge_from(settings).current
-    tz = hotline_timezone(settings)
+    tz = settings.tzinfo()
     since = args.since or dt.datetime.now(tz).date() - dt.timedelta(days=7)
 
     async def collect():

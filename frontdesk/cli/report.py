@@ -40,14 +40,14 @@ def run(args: argparse.Namespace) -> int:
     """Gather the figures and write the report."""
     import asyncio
 
-    from frontdesk.report import gather, hotline_timezone, period_for, write_report
+    from frontdesk.report import gather, period_for, write_report
     from frontdesk.store import SqliteStore
 
     settings = settings_from(args)
     if database_missing(settings):
         return 2
     kb = knowledge_from(settings).current
-    tz = hotline_timezone(settings)
+    tz = settings.tzinfo()
     today = dt.datetime.now(tz).date()
     day = {"today": today, "yesterday": today - dt.timedelta(days=1)}.get(args.day) if args.day else None
     day = day or (dt.date.fromisoformat(args.day) if args.day else None)
