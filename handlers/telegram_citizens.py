@@ -22,7 +22,7 @@ from frontdesk.model import Attachment, Citizen, IncomingMessage, OutgoingMessag
 from handlers.telegram_render import button_label, escape, render
 
 if TYPE_CHECKING:
-    from handlers.telegram_app import Services
+    from handlers.telegram_services import Services
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ from handlers.telegram_citizens import PLATFORM
 from handlers.telegram_render import MAX_CAPTION, MAX_TEXT, clip, escape, split_text
 
 if TYPE_CHECKING:
-    from handlers.telegram_app import Services
+    from handlers.telegram_services import Services
 
 log = logging.getLogger(__name__)
 
