@@ -391,5 +391,8 @@ class CasePosts(Protocol):
     async def case_posts(self, case_number: int, platform: str) -> list[CasePost]:
         """Return what was posted about a case on a platform, oldest first."""
 
+    async def cases_without_post(self, platform: str, chat_id: str, kind: str, limit: int) -> list[int]:
+        """Return up to `limit` active cases with no post of `kind` in a chat, most urgent and oldest first."""
+
     async def set_post_pinned(self, platform: str, chat_id: str, message_id: str, pinned: bool) -> None:
         """Record that a posted message was pinned or unpinned."""

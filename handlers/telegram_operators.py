@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BUTTON_PREFIX = "op:"
+MISSING_CARDS_PER_SWEEP = 5  # a few per sweep: Telegram allows a group about 20 messages a minute
 CARD_QUESTION_CHARS = 2500  # the full text stays in the case log (/history); the card must fit 4096
 TOPIC_NAME_CHARS = 128
 CALLBACK_ANSWER_CHARS = 200
@@ -242,6 +243,16 @@ class OperatorRoom:
             await self._sync_pin(bot, case, card)
             if case.status not in ACTIVE_STATUSES and not card.pinned:
                 self.cards.pop(number, None)  # a finished case's card stays findable in the store
+
+    async def post_missing_cards(self, bot) -> None:
+        """Post cards for active cases the group has none for (opened on another platform, or before a crash)."""
+        missing = await self.services.store.cases_without_post(PLATFORM, str(self.chat_id), "card",
+                                                               MISSING_CARDS_PER_SWEEP)
+        for number in missing:
+            try:
+                await self.refresh_card(bot, number)
+            except TelegramError as exc:  # the next sweep tries again; the other cases still get theirs
+                log.warning("cannot post the card of case %s: %s", number, type(exc).__name__)
 
     async def _sync_pin(self, bot, case: Case, card: Card) -> None:
         """Pin an urgent active case's card; unpin it once the case is no longer active."""

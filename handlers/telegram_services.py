@@ -36,7 +36,7 @@ class Intervals:
     """How often the background loops run, in seconds."""
 
     outbox: float = 1.0  # delivery also starts at once when an operator replies
-    sweep: float = 30.0  # overdue escalation and notices to the group
+    sweep: float = 30.0  # overdue escalation, notices and cards missing from the group
     reload: float = 2.0  # FAQ / intents / messages file watch; 0 turns live reload off
     poll_timeout: float = 30.0  # getUpdates long-poll timeout
 
@@ -91,7 +91,7 @@ class Services:
                 await self.room.refresh_card(bot, case.number)
 
     async def sweep_loop(self, bot) -> None:
-        """Escalate overdue cases, edit their cards, and post waiting notices in the group, every interval."""
+        """Escalate overdue cases, edit their cards, post waiting notices and missing cards, every interval."""
         escalator = Escalator(self.store, self.settings)
         notifier = GroupNotifier(self.room, bot)
         while not self.stopping:
@@ -99,6 +99,7 @@ class Services:
                 sweep = await escalator.sweep()
                 for case, _ in sweep.escalated:
                     await self.room.refresh_card(bot, case.number)
+                await self.room.post_missing_cards(bot)
                 await relay_notices(self.store, notifier, self.operators.render_notice, None)
             except asyncio.CancelledError:
                 raise

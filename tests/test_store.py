@@ -476,3 +476,17 @@ async def test_the_file_is_readable_by_plain_sqlite(tmp_path):
         assert conn.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 1
     finally:
         conn.close()
+
+
+async def test_cases_without_a_card_in_a_chat_are_found_most_urgent_first(store):
+    first = await open_case(store)
+    carded = await open_case(store, citizen=ANN)
+    urgent = await open_case(store, citizen=Citizen("console", "c1", "c1", "Li"), priority="urgent")
+    done = await open_case(store, citizen=Citizen("console", "c2", "c2", "Zhao"))
+    await store.claim(done.number, "op1")
+    await store.resolve(done.number, "op1", "answered")
+    await store.add_case_post(carded.number, "telegram", "-100", "7", "card")
+    await store.add_case_post(first.number, "telegram", "-100", "8", "citizen")  # a line, not a card
+    await store.add_case_post(first.number, "telegram", "-200", "9", "card")     # a card in another group
+    assert await store.cases_without_post("telegram", "-100", "card", 10) == [urgent.number, first.number]
+    assert await store.cases_without_post("telegram", "-100", "card", 1) == [urgent.number]

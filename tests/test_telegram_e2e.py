@@ -16,6 +16,7 @@ import pytest
 from fake_bot_api import FakeBotApi
 
 from frontdesk.knowledge import KnowledgeBase
+from frontdesk.model import Citizen
 from frontdesk.settings import load_settings
 from handlers.telegram_app import (
     OPERATOR_COMMANDS,
@@ -513,6 +514,17 @@ async def _restarted(bot, tmp_path, knowledge, **kw) -> Bot:
     """Stop the bot and start a new one on the same SQLite file and the same Bot API server."""
     await asyncio.wait_for(stop(bot.app), 15)
     return await _running(tmp_path, knowledge, api=bot.api, **kw)
+
+
+async def test_a_case_opened_on_another_platform_gets_its_card_from_the_sweep(bot):
+    """A case the console (or a crash before its card was posted) left without a card is shown within a sweep."""
+    console = Citizen("console", "local", "local", "控制台")
+    case = await bot.store.open_case(console, reason="unmatched", priority="normal", question="控制台来的问题",
+                                     language="zh")
+    card = await bot.card(case.number)
+    assert "控制台来的问题" in card["text"]
+    await asyncio.sleep(1.0)  # five more sweeps
+    assert len(_cards(bot)) == 1
 
 
 async def test_a_case_card_survives_a_restart_and_is_edited_not_posted_again(tmp_path, knowledge):

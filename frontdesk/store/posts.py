@@ -43,6 +43,19 @@ class PostRecords:
             )
         return [post_from(r) for r in rows]
 
+    async def cases_without_post(self, platform: str, chat_id: str, kind: str, limit: int) -> list[int]:
+        """Return up to `limit` active cases with no post of `kind` in a chat, most urgent and oldest first."""
+        async with self._read() as db:
+            rows = await self._all(
+                db, """SELECT number FROM cases c WHERE status IN ('open', 'claimed') AND NOT EXISTS
+                         (SELECT 1 FROM case_posts p WHERE p.case_number = c.number AND p.platform = ?
+                          AND p.chat_id = ? AND p.kind = ?)
+                       ORDER BY CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END, number
+                       LIMIT ?""",
+                (platform, str(chat_id), kind, limit),
+            )
+        return [r["number"] for r in rows]
+
     async def set_post_pinned(self, platform: str, chat_id: str, message_id: str, pinned: bool) -> None:
         """Record that a posted message was pinned or unpinned."""
         async with self._write() as db:
