@@ -13,6 +13,8 @@ from intents.normalize import normalize
 INTENT_ORDER = ("urgent", "complaint", "human", "greeting", "thanks", "goodbye")
 RULE_FIELDS = {*LANGUAGES, "priority", "category", "whole_message", "unless"}
 WHOLE_MESSAGE_SLACK = 4  # characters (zh) or words (en) a whole-message intent may leave over
+NEGATION_GAP = {"zh": ("任何", "什么", "明显", "过"), "en": ("a", "an", "any")}  # may stand between 没有 and 发烧
+_CLAUSE_END = re.compile(r"[，,。.！!？?；;：:\n]")
 _FILLER = re.compile(r"(请问|麻烦|一下|啊|呀|吧|呢|哦|哈|嗯|的|了|非常|十分|很|您|你们|大家|\s)+")
 
 
@@ -34,6 +36,26 @@ class _Rule:
     whole_message: bool
     phrases: dict[str, tuple[str, ...]]
     unless: dict[str, tuple[str, ...]]
+
+
+def _masked(text: str, phrases: list[str]) -> str:
+    """Blank out every occurrence of phrases (发热门诊 hides the 发热 inside it, not the rest of the message)."""
+    for phrase in phrases:
+        while (pos := _contains(text, phrase)) >= 0:
+            text = text[:pos] + " " * len(phrase) + text[pos + len(phrase):]
+    return text
+
+
+def _ends_with_word(text: str, word: str) -> bool:
+    """Say whether text ends with word (for English, as a whole word)."""
+    if not text.endswith(word):
+        return False
+    return _is_cjk(word) or len(text) == len(word) or not text[-len(word) - 1].isalnum()
+
+
+def _asks_either_way(before: str, word: str) -> bool:
+    """Say whether a Chinese negation is the middle of an A-not-A question (是不是, 有没有): no negation."""
+    return _is_cjk(word) and len(before) > len(word) and before[-len(word) - 1] == word[-1]
 
 
 def _is_cjk(text: str) -> bool:
@@ -68,8 +90,7 @@ class IntentClassifier:
         return None
 
     def _match(self, rule: _Rule, norm: str, raw: str) -> str | None:
-        if any(_contains(norm, p) >= 0 for lang in LANGUAGES for p in rule.unless.get(lang, ())):
-            return None
+        norm = _masked(norm, [p for lang in LANGUAGES for p in rule.unless.get(lang, ())])
         for lang in LANGUAGES:
             for phrase in rule.phrases.get(lang, ()):
                 target = raw if phrase.startswith("/") else norm
@@ -82,8 +103,17 @@ class IntentClassifier:
         return None
 
     def _negated(self, text: str, pos: int, lang: str) -> bool:
-        before = text[max(0, pos - 12):pos].rstrip()
-        return any(before.endswith(word) for word in self._negations.get(lang, ()))
+        """Say whether a negation word stands right before pos, in the same clause, across a word like 任何 / a."""
+        before = _CLAUSE_END.split(text[max(0, pos - 16):pos])[-1].rstrip()
+        for _ in range(2):
+            gap = next((w for w in NEGATION_GAP.get(lang, ()) if _ends_with_word(before, w)), None)
+            if gap is None:
+                break
+            before = before[: len(before) - len(gap)].rstrip()
+        for word in self._negations.get(lang, ()):
+            if _ends_with_word(before, word) and not _asks_either_way(before, word):
+                return True
+        return False
 
     @staticmethod
     def _is_whole(norm: str, phrase: str) -> bool:

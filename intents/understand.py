@@ -8,7 +8,7 @@ from frontdesk.settings import MatchingSettings
 from intents.classify import Intent, IntentClassifier
 from intents.matching import Candidate, FaqMatcher, MatchDecision, decide
 
-MAX_MATCH_CHARS = 400  # a long message is matched on its first part; the whole text is still kept
+MAX_MATCH_CHARS = 400  # a long message is matched on its first part; intents and the case see the whole text
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,6 @@ class Understanding:
 
 def understand(text: str, intents: IntentClassifier, matcher: FaqMatcher, settings: MatchingSettings) -> Understanding:
     """Classify the message's intent and rank the FAQ for it."""
-    text = text[:MAX_MATCH_CHARS]
-    intent = intents.classify(text)
-    candidates = matcher.rank(text, limit=max(5, settings.max_suggestions))
+    intent = intents.classify(text)  # the whole message: an emergency may come at the end of a long story
+    candidates = matcher.rank(text[:MAX_MATCH_CHARS], limit=max(5, settings.max_suggestions))
     return Understanding(intent=intent, decision=decide(candidates, settings), ranked=tuple(candidates))

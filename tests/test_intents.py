@@ -38,6 +38,12 @@ def classifier(request):
     ("再见", "goodbye"),
     ("bye", "goodbye"),
     ("緊急！我被困在高速上", "urgent"),  # traditional characters
+    ("孩子高烧40度昏迷了，发热门诊在哪", "urgent"),  # the clinic hides only its own 发热, not 高烧 or 昏迷
+    ("My dad passed out and can't breathe, where is the fever clinic?", "urgent"),
+    ("我是不是发烧了，38.5度，浑身没力气", "urgent"),  # 是不是 asks, it does not negate
+    ("I can not breathe", "urgent"),
+    ("别用人工智能回答我，我要人工", "human"),
+    ("我要投诉！投诉电话一直打不通", "complaint"),
 ])
 def test_recognises(classifier, text, intent):
     found = classifier.classify(text)
@@ -49,6 +55,13 @@ def test_recognises(classifier, text, intent):
     "健康码变黄了怎么办",
     "你好，请问健康码变黄了怎么办",  # a greeting before a real question goes to the FAQ
     "我没有发烧，为什么还要隔离",  # negated symptom
+    "我没有任何发烧症状，想问核酸检测点在哪",  # negated across 任何
+    "I don't have a fever, where can I get a PCR test?",
+    "I do not have a fever, just need a test certificate",
+    "What is the emergency number?",
+    "紧急联系人怎么填",
+    "I'm dying to know when the lockdown ends",
+    "My travel agent says I need a PCR test",
     "发热门诊在哪里",  # the clinic, not a symptom
     "怎么投诉",  # asking how to complain is an FAQ question
     "人工智能是什么",
@@ -86,3 +99,18 @@ def test_bad_pattern_file_names_line_and_field(tmp_path):
 ])
 def test_detect_language(text, lang):
     assert detect_language(text) == lang
+
+
+def test_an_emergency_at_the_end_of_a_long_message_is_urgent(classifier):
+    from frontdesk.faq import parse_faq
+    from frontdesk.settings import MatchingSettings
+    from frontdesk.yamlfile import parse_yaml
+    from intents.matching import FaqMatcher
+    from intents.understand import MAX_MATCH_CHARS, understand
+
+    faq = parse_faq(parse_yaml("version: 1\nentries:\n  - id: a\n    questions: [隔离要几天]\n    answer: 7天。\n",
+                               "faq.yaml"), "faq.yaml")
+    story = "我们一家是上个月从外地回来的，按要求做了核酸，也在社区报备过，" * 20
+    assert len(story) > MAX_MATCH_CHARS
+    seen = understand(story + "现在我父亲突然呼吸困难、胸痛", classifier, FaqMatcher(faq), MatchingSettings())
+    assert seen.intent is not None and seen.intent.name == "urgent"
