@@ -17,6 +17,7 @@ AUTHORS = ("citizen", "bot", "operator", "note", "system")
 EVENT_KINDS = (
     "opened", "claimed", "released", "transferred", "forwarded", "resolved",
     "reopened", "cancelled", "closed", "escalated", "marked_for_faq", "priority_raised",
+    "chat_moved", "citizen_blocked", "citizen_unblocked",
 )
 OUTBOX_STATUSES = ("pending", "delivered", "failed")
 
@@ -230,6 +231,12 @@ class DeskStore(Protocol):
     async def cancel(self, case_number: int, actor: str) -> Case:
         """Withdraw an active case at the citizen's request."""
 
+    async def citizen_wrote_from(self, case_number: int, chat_id: str, actor: str) -> None:
+        """Make the chat the citizen just wrote from about the case its reply chat, reachable; record the changes."""
+
+    async def mark_citizen_reachable(self, case_number: int, chat_id: str, actor: str = "system") -> bool:
+        """Clear "citizen blocked the bot" when `chat_id` is the case's reply chat; say whether it was set."""
+
     async def queue_position(self, case_number: int) -> int | None:
         """Return the 1-based place of an open case in the queue, or None when it is not waiting."""
 
@@ -361,6 +368,9 @@ class Outbox(Protocol):
 
     async def mark_citizen_blocked(self, case_number: int) -> None:
         """Record that the citizen blocked the bot, so operators know replies cannot reach them."""
+
+    async def mark_citizen_reachable(self, case_number: int, chat_id: str, actor: str = "system") -> bool:
+        """Clear "citizen blocked the bot" after a delivery to the case's reply chat; say whether it was set."""
 
     async def outbox_items(self, case_number: int) -> list[OutboxItem]:
         """Return a case's outbox items in order, whatever their state."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from frontdesk.cases import Case, DeskStore
 from frontdesk.faq import Entry
 from frontdesk.knowledge import Knowledge, KnowledgeBase
-from frontdesk.model import Choice, IncomingMessage, OutgoingMessage
+from frontdesk.model import Choice, IncomingMessage, OutgoingMessage, SharedContact
 from frontdesk.operator_wording import snippet
 from frontdesk.settings import Settings
 from intents.language import detect_language
@@ -13,11 +15,20 @@ from intents.understand import Understanding, understand
 
 COMMANDS = ("/start", "/help", "/human", "/status", "/cancel", "/lang")
 CHOICE_CHARS = 60  # a "did you mean" label cut from an answer (when no question is in the language) is this long
+MAX_ROW_ID = 2**63 - 1  # SQLite's largest integer: a bigger number in a choice cannot name a row
 
 
 def case_label(number: int) -> str:
     """Return the case number as citizens and operators see it."""
     return f"#{number}"
+
+
+def row_id(text: str) -> int | None:
+    """Return the id a choice carries (ASCII digits within SQLite's integer range), or None for anything else."""
+    if not text.isascii() or not text.isdigit():
+        return None
+    number = int(text)
+    return number if number <= MAX_ROW_ID else None
 
 
 class Desk:
@@ -32,21 +43,44 @@ class Desk:
         """Decide the replies to one incoming message."""
         kb = self.knowledge.current
         lang = await self._language(message)
+        active = await self.store.active_case_for(message.citizen.platform, message.citizen.user_id)
+        if active is not None:
+            active = await self._reachable(active, message)
         if message.choice:
             return await self._on_choice(message, kb, lang)
+        if message.unusable:
+            return [self._say(kb, "unusable_content", lang)]
         text = message.text.strip()
         command = text.split()[0].split("@")[0].lower() if text.startswith("/") else ""
         if command in COMMANDS:
-            return await self._on_command(command, message, kb, lang)
-        active = await self.store.active_case_for(message.citizen.platform, message.citizen.user_id)
+            return await self._on_command(command, message, kb, lang, active)
         if active is not None:
             return await self._into_case(active, message, kb, lang)
+        if message.contact is not None and not text:
+            return [self._say(kb, "contact_no_case", lang)]
         if message.attachment is not None and not text:
             key = "unsupported" if message.attachment.kind == "sticker" else "attachment_no_case"
             return [self._say(kb, key, lang)]
         if not text:
             return [self._say(kb, "empty", lang)]
         return await self._on_question(message, text, kb, lang)
+
+    async def _reachable(self, case: Case, message: IncomingMessage) -> Case:
+        """The citizen wrote in their case's chat, so replies reach them there again: clear "blocked"."""
+        if not case.citizen_blocked or case.citizen.chat_id != message.citizen.chat_id:
+            return case
+        await self.store.mark_citizen_reachable(case.number, message.citizen.chat_id, self._actor(message))
+        return dataclasses.replace(case, citizen_blocked=False)
+
+    async def _follow(self, case: Case, message: IncomingMessage) -> None:
+        """The citizen wrote about their case: its replies and notices go to the chat they wrote from."""
+        if case.citizen.chat_id != message.citizen.chat_id or case.citizen_blocked:
+            await self.store.citizen_wrote_from(case.number, message.citizen.chat_id, self._actor(message))
+
+    @staticmethod
+    def _actor(message: IncomingMessage) -> str:
+        """Name the citizen as a case event's actor."""
+        return f"citizen:{message.citizen.user_id}"
 
     async def _language(self, message: IncomingMessage) -> str:
         chosen = await self.store.citizen_language(message.citizen.platform, message.citizen.user_id)
@@ -140,8 +174,9 @@ class Desk:
         recent = await self.store.reopenable_case_for(citizen.platform, citizen.user_id, within)
         if recent is None:
             return None
-        case = await self.store.reopen(recent.number, f"citizen:{citizen.user_id}")
+        case = await self.store.reopen(recent.number, self._actor(message))
         await self.store.add_message(case.number, "citizen", text, platform_message_id=message.message_id)
+        await self._follow(case, message)
         return [self._say(kb, "handoff_reopened", lang, "handoff", case=case_label(case.number))]
 
     async def _into_case(self, case: Case, message: IncomingMessage, kb: Knowledge, lang: str) -> list[OutgoingMessage]:
@@ -152,21 +187,38 @@ class Desk:
             # the message joins the open case, which becomes urgent (and so overdue sooner, escalated first)
             await self.store.open_case(message.citizen, reason="urgent", priority="urgent", question=text,
                                        language=lang, message_id=message.message_id)
+            await self._follow(case, message)
             return [self._say(kb, "handoff_urgent", lang, "urgent", case=label)]
         added = await self.store.add_message(
-            case.number, "citizen", text or (message.attachment.caption if message.attachment else ""),
+            case.number, "citizen", self._case_line(message),
             platform_message_id=message.message_id, attachment=message.attachment,
         )
         if not added:
             return []
-        replies = []
+        await self._follow(case, message)
         if message.attachment is not None:
             kind_key = f"kind_{message.attachment.kind}"
             kind = kb.phrases.say(kind_key if kind_key in kb.phrases.phrases else "kind_other", lang)
-            replies.append(self._say(kb, "attachment_added", lang, kind=kind, case=label))
-        else:
-            replies.append(self._say(kb, "case_message_added", lang, case=label))
-        return replies
+            return [self._say(kb, "attachment_added", lang, kind=kind, case=label)]
+        if message.contact is not None and not text:
+            return [self._say(kb, "contact_added", lang, case=label)]
+        return [self._say(kb, "case_message_added", lang, case=label)]
+
+    def _case_line(self, message: IncomingMessage) -> str:
+        """Return the text a message adds to the case log: the citizen's words, caption, or shared contact."""
+        text = message.text.strip()
+        if text:
+            return text
+        if message.attachment is not None:
+            return message.attachment.caption
+        if message.contact is not None:
+            return self.contact_line(message.contact)
+        return ""
+
+    def contact_line(self, contact: SharedContact) -> str:
+        """Return a shared contact as a line of the case log, in the operators' language."""
+        shown = " ".join(part for part in (contact.name.strip(), contact.phone.strip()) if part)
+        return self.knowledge.current.phrases.say("contact_line", self.settings.operator_language, contact=shown)
 
     async def _on_choice(self, message: IncomingMessage, kb: Knowledge, lang: str) -> list[OutgoingMessage]:
         kind, _, arg = message.choice.partition(":")
@@ -177,8 +229,10 @@ class Desk:
             return await self._answer(message, entry.questions[0], kb, lang, None, entry)
         if kind == "fb":
             verdict, _, iid = arg.partition(":")
-            if iid.isdigit():
-                await self.store.record_feedback(int(iid), verdict == "y")
+            interaction = row_id(iid)
+            if interaction is None:  # forged or garbled: nothing to record the verdict on
+                return [self._say(kb, "empty", lang)]
+            await self.store.record_feedback(interaction, verdict == "y")
             if verdict == "y":
                 return [self._say(kb, "feedback_thanks", lang)]
             choices = (Choice(f"human:{iid}:nh", kb.phrases.say("feedback_to_human", lang)),
@@ -201,14 +255,15 @@ class Desk:
             return [self._say(kb, "case_still_open", lang, case=case_label(active.number))]
         iid, _, flag = arg.partition(":")
         question = ""
-        if iid.isdigit():
-            question = await self.store.interaction_text(int(iid)) or ""
+        interaction = row_id(iid)
+        if interaction is not None:
+            question = await self.store.interaction_text(interaction) or ""
         reason = "not_helpful" if flag == "nh" else "requested"
         return await self._handoff(message, question or kb.phrases.say("suggest_none", lang), kb, lang, None,
                                    reason, "normal", None)
 
-    async def _on_command(self, command: str, message: IncomingMessage, kb: Knowledge, lang: str):
-        citizen = message.citizen
+    async def _on_command(self, command: str, message: IncomingMessage, kb: Knowledge, lang: str,
+                          active: Case | None):
         fields = {"hours": self.settings.hotline_hours, "phone": self.settings.hotline_phone,
                   "hotline_name": kb.phrases.say("hotline_name", lang)}
         if command == "/start":
@@ -220,10 +275,10 @@ class Desk:
         if command == "/lang":
             choices = (Choice("lang:zh", "中文"), Choice("lang:en", "English"))
             return [OutgoingMessage(kb.phrases.say("lang_prompt", lang), choices, "menu", language=lang)]
-        active = await self.store.active_case_for(citizen.platform, citizen.user_id)
         if command == "/status":
             if active is None:
                 return [self._say(kb, "status_none", lang)]
+            await self._follow(active, message)
             label = case_label(active.number)
             if active.status == "claimed":
                 return [self._say(kb, "status_claimed", lang, case=label)]
@@ -232,9 +287,10 @@ class Desk:
         if command == "/cancel":
             if active is None:
                 return [self._say(kb, "cancel_none", lang)]
-            await self.store.cancel(active.number, f"citizen:{citizen.user_id}")
+            await self.store.cancel(active.number, self._actor(message))
             return [self._say(kb, "cancel_done", lang, case=case_label(active.number))]
         if active is not None:  # /human with a case already open
+            await self._follow(active, message)
             return [self._say(kb, "case_still_open", lang, case=case_label(active.number))]
         rest = message.text.strip()[len(command):].strip()
         return await self._handoff(message, rest or command, kb, lang, None, "requested", "normal", None)
@@ -249,9 +305,10 @@ class Desk:
 
     def _category(self, kb: Knowledge, lang: str, arg: str) -> list[OutgoingMessage]:
         categories = self._categories(kb)
-        if not arg.isdigit() or int(arg) >= len(categories):
+        index = row_id(arg)
+        if index is None or index >= len(categories):
             return [self._say(kb, "empty", lang)]
-        name = categories[int(arg)]
+        name = categories[index]
         entries = [e for e in kb.faq.entries if e.category == name][:10]
         choices = tuple(Choice(f"faq:{e.id}", self._title(e, lang)) for e in entries)
         return [OutgoingMessage(kb.phrases.say("category_prompt", lang, category=name), choices, "menu", language=lang)]

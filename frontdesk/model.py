@@ -23,6 +23,14 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class SharedContact:
+    """A phone contact a citizen shared (their own number, usually), for the operators to call."""
+
+    phone: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class Citizen:
     """Who is writing, as the platform identifies them."""
 
@@ -35,7 +43,7 @@ class Citizen:
 
 @dataclass(frozen=True)
 class IncomingMessage:
-    """One thing a citizen did: typed text, picked a choice, or sent an attachment."""
+    """One thing a citizen did: typed text, picked a choice, sent an attachment or a contact."""
 
     citizen: Citizen
     text: str = ""
@@ -43,6 +51,8 @@ class IncomingMessage:
     message_id: str | None = None  # platform message id, for de-duplication
     language_hint: str | None = None  # "zh" / "en" from the platform or the citizen's /lang
     attachment: Attachment | None = None
+    contact: SharedContact | None = None
+    unusable: bool = False  # the citizen sent something the desk cannot use (a dice, a poll ...)
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,12 @@ class OutboxWorker:
         self.backoff = backoff
         self.lease = lease
         self.max_attempts = max_attempts
+        self._reach_changed: set[int] = set()  # cases whose citizen turned out unreachable, or reachable again
+
+    def reach_changes(self) -> list[int]:
+        """Return, and forget, the cases whose citizen turned out unreachable or reachable again since last asked."""
+        changed, self._reach_changed = sorted(self._reach_changed), set()
+        return changed
 
     async def run_once(self) -> int:
         """Deliver everything due now, each chat in order; return how many items were delivered."""
@@ -120,7 +126,13 @@ class OutboxWorker:
             await self._failed(item, False, False, None, repr(exc))
             return 0
         await self.store.mark_delivered(item.id, str(message_id) if message_id is not None else None)
+        await self._reached(item)
         return 1
+
+    async def _reached(self, item: OutboxItem) -> None:
+        """A delivery to the case's chat went through: a citizen marked as blocking the bot no longer is."""
+        if item.case_number is not None and await self.store.mark_citizen_reachable(item.case_number, item.chat_id):
+            self._reach_changed.add(item.case_number)
 
     async def _failed(self, item: OutboxItem, permanent: bool, blocked: bool, retry_after: float | None,
                       error: str) -> None:
@@ -128,6 +140,7 @@ class OutboxWorker:
             await self.store.mark_failed(item.id, error)
             if blocked and item.case_number is not None:
                 await self.store.mark_citizen_blocked(item.case_number)
+                self._reach_changed.add(item.case_number)
             return
         wait = max(self.backoff.delay(item.attempts), retry_after or 0.0, MIN_RETRY_SECONDS)
         await self.store.mark_retry(item.id, self.clock() + wait, error)

@@ -21,7 +21,7 @@ from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, 
 from frontdesk.knowledge import KnowledgeBase
 from frontdesk.phrases import Phrasebook, load_phrases
 from frontdesk.settings import ROOT, Settings
-from handlers.telegram_citizens import AddressedToBot, CitizenHandlers, language_hint
+from handlers.telegram_citizens import CITIZEN_MESSAGES, AddressedToBot, CitizenHandlers, language_hint
 from handlers.telegram_lifecycle import (
     CITIZEN_COMMANDS,
     OPERATOR_COMMANDS,
@@ -130,8 +130,8 @@ def register_handlers(application: Application, services: Services) -> None:
         others = filters.ChatType.GROUPS & ~group
     else:
         others = filters.ChatType.GROUPS
-    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & content, citizens.on_message))
-    application.add_handler(MessageHandler(others & AddressedToBot() & content, citizens.on_message))
+    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & CITIZEN_MESSAGES, citizens.on_message))
+    application.add_handler(MessageHandler(others & AddressedToBot() & CITIZEN_MESSAGES, citizens.on_message))
     application.add_handler(CallbackQueryHandler(citizens.on_choice))
     application.add_error_handler(on_error)
 

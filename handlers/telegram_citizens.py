@@ -3,11 +3,14 @@
 One function translates an update into a neutral IncomingMessage (`to_incoming`); `telegram_render.render`
 translates the desk's replies back. Choices arrive as callback queries: each press is acknowledged, the
 keyboard is taken away (showing what was chosen) so it cannot be pressed twice, then the desk answers.
+A message sent on behalf of a chat (an anonymous group admin, a channel) names no person and is politely
+refused; a shared contact joins the citizen's open case; what the desk cannot use gets a polite answer.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import re
 from collections import OrderedDict
@@ -18,8 +21,9 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes, filters
 
-from frontdesk.model import Attachment, Citizen, IncomingMessage, OutgoingMessage
+from frontdesk.model import Attachment, Citizen, IncomingMessage, OutgoingMessage, SharedContact
 from handlers.telegram_render import button_label, escape, render
+from intents.language import detect_language
 
 if TYPE_CHECKING:
     from handlers.telegram_services import Services
@@ -28,6 +32,9 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 PRESSES_KEPT = 5_000  # keyboards remembered as pressed, so a double tap is answered only once
+# What citizens may send the desk: any message but a service message (joins, pins, topic changes ...). What the
+# desk cannot use (a dice, a poll ...) still gets a polite answer instead of silence.
+CITIZEN_MESSAGES = ~filters.StatusUpdate.ALL
 
 
 def language_hint(code: str | None) -> str | None:
@@ -62,6 +69,15 @@ def _attachment(message: Message) -> Attachment | None:
     return None
 
 
+def _contact(message: Message) -> SharedContact | None:
+    """Return the phone contact the message shares, if it shares one."""
+    contact = message.contact
+    if contact is None:
+        return None
+    name = " ".join(part for part in (contact.first_name, contact.last_name) if part)
+    return SharedContact(contact.phone_number, name)
+
+
 def _without_mention(text: str, username: str | None) -> str:
     if username:
         text = re.sub(rf"@{re.escape(username)}\b", " ", text, flags=re.IGNORECASE)
@@ -80,14 +96,16 @@ def to_incoming(update: Update, choice: str | None = None) -> IncomingMessage | 
     if query is not None:
         return IncomingMessage(citizen, choice=choice, message_id=f"cb:{query.id}", language_hint=hint)
     message = update.effective_message
-    if message is None:
+    if message is None or message.sender_chat is not None:  # no person to tell apart: see on_message
         return None
     attachment = _attachment(message)
+    contact = _contact(message)
     text = message.text or ""
     if chat.type != Chat.PRIVATE:
         text = _without_mention(text, message.get_bot().username)
+    unusable = message.text is None and attachment is None and contact is None
     return IncomingMessage(citizen, text=text, message_id=f"{chat.id}:{message.message_id}", language_hint=hint,
-                           attachment=attachment)
+                           attachment=attachment, contact=contact, unusable=unusable)
 
 
 class AddressedToBot(filters.MessageFilter):
@@ -130,7 +148,11 @@ class CitizenHandlers:
         self._pressed: OrderedDict[tuple[int, int], None] = OrderedDict()
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Hand a citizen's message (text, command or attachment) to the desk and send its replies."""
+        """Hand a citizen's message (text, command, attachment or contact) to the desk and send its replies."""
+        message = update.effective_message
+        if message is not None and message.sender_chat is not None:
+            await self._refuse_anonymous(context.bot, message)
+            return
         incoming = to_incoming(update)
         if incoming is None:
             return
@@ -148,11 +170,29 @@ class CitizenHandlers:
         except Forbidden:
             log.info("a citizen chat blocked the bot; replies dropped")
 
+    async def _refuse_anonymous(self, bot, message: Message) -> None:
+        """Politely turn away a message sent as a chat (an anonymous admin, a channel): it names no person.
+
+        Every anonymous admin of every group is the same Telegram user, and so are a channel's posts: taking
+        them as a citizen would mix different people's cases, and answers could only go to the group.
+        """
+        if message.is_automatic_forward:  # a linked channel's post copied into its discussion group
+            return
+        text = _without_mention(message.text or message.caption or "", message.get_bot().username)
+        lang = detect_language(text, "zh") if text else "zh"
+        refusal = OutgoingMessage(self.services.phrases.say("anonymous_sender", lang), language=lang)
+        try:
+            await send_replies(bot, message.chat_id, [refusal], self.services.codec, reply_to=message.message_id)
+        except Forbidden:
+            log.info("a group that addressed the bot anonymously does not let it write; refusal dropped")
+
     async def _show_operators(self, bot, before, incoming: IncomingMessage, message: Message | None) -> None:
         """Let the operators' group reflect what this message did to the citizen's case (never raising)."""
         services = self.services
         if services.room is None:
             return
+        if incoming.contact is not None and not incoming.text:  # the operators read it as the case log has it
+            incoming = dataclasses.replace(incoming, text=services.desk.contact_line(incoming.contact))
         try:
             after = await services.store.active_case_for(PLATFORM, incoming.citizen.user_id)
             await services.room.citizen_activity(bot, before, after, incoming, message)

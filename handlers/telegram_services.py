@@ -11,6 +11,7 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
+from telegram.error import TelegramError
 from telegram.ext import Application
 
 from frontdesk.desk import Desk
@@ -21,7 +22,6 @@ from frontdesk.outbox import OutboxWorker
 from frontdesk.phrases import Phrasebook
 from frontdesk.reload import KnowledgeWatcher
 from frontdesk.settings import Settings
-from handlers.telegram_citizens import PLATFORM
 from handlers.telegram_operators import GroupNotifier, OperatorRoom
 from handlers.telegram_render import CallbackCodec
 from handlers.telegram_sending import TelegramSender
@@ -72,7 +72,7 @@ class Services:
             self._wake.clear()
             try:
                 await worker.run_once()
-                await self._show_blocked(bot)
+                await self._show_reach(bot, worker)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -82,13 +82,16 @@ class Services:
                 async with asyncio.timeout(self.intervals.outbox):
                     await self._wake.wait()
 
-    async def _show_blocked(self, bot) -> None:
-        """Update the cards of cases whose citizen turned out to have blocked the bot."""
-        while self.sender.blocked_chats:
-            chat_id = self.sender.blocked_chats.pop()
-            case = await self.store.active_case_for(PLATFORM, chat_id)
-            if case is not None and self.room is not None:
-                await self.room.refresh_card(bot, case.number)
+    async def _show_reach(self, bot, worker: OutboxWorker) -> None:
+        """Update the cards of cases whose citizen turned out to have blocked the bot, or to be reachable again."""
+        self.sender.blocked_chats.clear()  # the worker names the cases themselves (a chat id is not a citizen)
+        for number in worker.reach_changes():
+            if self.room is None:
+                continue
+            try:
+                await self.room.refresh_card(bot, number)
+            except TelegramError as exc:  # the card catches up at the case's next change
+                log.warning("cannot update the card of case %s: %s", number, type(exc).__name__)
 
     async def sweep_loop(self, bot) -> None:
         """Escalate overdue cases, edit their cards, post waiting notices and missing cards, every interval."""

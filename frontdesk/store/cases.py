@@ -1,4 +1,5 @@
-"""Cases as records: open one, find them by number, citizen or holder, and say why a step was refused.
+"""Cases as records: open one, find them by number, citizen or holder, follow the citizen to the chat they
+last wrote from, and say why a step was refused.
 
 Part of SqliteStore, which gives it the connection (`_read`, `_write`, `_one`, `_all`) and the clock;
 the case log's first line and event are written by CaseLog.
@@ -66,6 +67,30 @@ class CaseRecords:
             await self._insert_message(db, case.number, "citizen", question, now, platform_message_id=message_id)
             await self._event(db, case.number, "opened", f"citizen:{citizen.user_id}", now, detail=reason)
             return case
+
+    async def citizen_wrote_from(self, case_number: int, chat_id: str, actor: str) -> None:
+        """Make the chat the citizen just wrote from about the case its reply chat, reachable; record the changes.
+
+        Operators' replies and the case's notices go to the case's chat: after this, to the chat the citizen
+        last used (their private chat rather than the group the case was opened in). Replies still waiting in
+        the outbox follow; the case's log stays as it is.
+        """
+        chat_id = str(chat_id)
+        async with self._write() as db:
+            now = self.clock()
+            row = await self._one(db, "SELECT chat_id FROM cases WHERE number = ?", (case_number,))
+            if row is None:
+                raise CaseError("not_found", f"no case #{case_number}")
+            if row["chat_id"] != chat_id:
+                await self._move_reply_chat(db, case_number, row["chat_id"], chat_id, actor, now)
+            await self._unblock(db, case_number, chat_id, actor, now)
+
+    async def _move_reply_chat(self, db, number: int, old_chat: str, chat_id: str, actor: str, now: float) -> None:
+        """Point the case and its waiting replies at another chat, with a 'chat_moved' event."""
+        await db.execute("UPDATE cases SET chat_id = ?, updated_at = ? WHERE number = ?", (chat_id, now, number))
+        await db.execute("UPDATE outbox SET chat_id = ? WHERE case_number = ? AND status = 'pending'",
+                         (chat_id, number))
+        await self._event(db, number, "chat_moved", actor, now, detail=f"{old_chat} -> {chat_id}")
 
     async def active_case_for(self, platform: str, user_id: str) -> Case | None:
         """Return the citizen's open or claimed case, if any."""

@@ -98,14 +98,37 @@ class OutboxRecords:
     async def mark_citizen_blocked(self, case_number: int) -> None:
         """Record that the citizen blocked the bot, so operators know replies cannot reach them."""
         async with self._write() as db:
-            await db.execute("UPDATE cases SET citizen_blocked = 1, updated_at = ? WHERE number = ?",
-                             (self.clock(), case_number))
+            now = self.clock()
+            row = await self._one(
+                db, """UPDATE cases SET citizen_blocked = 1, updated_at = ?
+                       WHERE number = ? AND citizen_blocked = 0 RETURNING number""",
+                (now, case_number),
+            )
+            if row is not None:
+                await self._event(db, case_number, "citizen_blocked", "system", now)
+
+    async def mark_citizen_reachable(self, case_number: int, chat_id: str, actor: str = "system") -> bool:
+        """Clear "citizen blocked the bot" when `chat_id` is the case's reply chat; say whether it was set."""
+        async with self._write() as db:
+            return await self._unblock(db, case_number, chat_id, actor, self.clock())
 
     async def outbox_items(self, case_number: int) -> list[OutboxItem]:
         """Return a case's outbox items in order, whatever their state."""
         async with self._read() as db:
             rows = await self._all(db, "SELECT * FROM outbox WHERE case_number = ? ORDER BY id", (case_number,))
         return [outbox_item_from(r) for r in rows]
+
+    async def _unblock(self, db, number: int, chat_id: str, actor: str, now: float) -> bool:
+        """Clear the case's "blocked" flag if `chat_id` is its reply chat, with a 'citizen_unblocked' event."""
+        row = await self._one(
+            db, """UPDATE cases SET citizen_blocked = 0, updated_at = ?
+                   WHERE number = ? AND chat_id = ? AND citizen_blocked = 1 RETURNING number""",
+            (now, number, str(chat_id)),
+        )
+        if row is None:
+            return False
+        await self._event(db, number, "citizen_unblocked", actor, now)
+        return True
 
     async def _enqueue(self, db, number: int | None, platform: str, chat_id: str, text: str,
                        author_operator: str | None, now: float) -> OutboxItem:
