@@ -58,12 +58,14 @@ async def relay_notices(
     """Pop waiting notices (one operator's, or everyone's) and pass them to the notifier; return how many.
 
     For everyone (a shared operators' group), an escalation sent to several operators is posted once,
-    addressed to None; other notices keep their operator.
+    addressed to None; other notices keep their operator. A stale escalation is dropped (popped, so seen).
     """
     notices = await store.pop_notices(operator_id)
     posted: set[tuple[str, int]] = set()
     count = 0
     for notice in notices:
+        if is_stale_alert(notice):
+            continue
         if operator_id is None and notice.kind == "escalated":
             key = (notice.kind, notice.case.number)
             if key in posted:
@@ -74,3 +76,10 @@ async def relay_notices(
             await notifier.notify(notice.operator_id, render(notice))
         count += 1
     return count
+
+
+def is_stale_alert(notice: Notice) -> bool:
+    """Say whether an overdue alert no longer asks anything: its case was taken, closed, or queued again since."""
+    if notice.kind != "escalated":
+        return False
+    return notice.case.status != "open" or notice.created_at < notice.case.waiting_since()

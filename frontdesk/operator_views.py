@@ -7,12 +7,38 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 
 from frontdesk.cases import Case, CaseEvent, CaseMessage, DayReport, HandoverItem, Notice
 from frontdesk.operator_wording import OperatorWording, localized, snippet
 
 HANDOVER_OPEN_SHOWN = 30
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """Who owes a claimed case its next step, and since when the citizen has waited for a reply."""
+
+    owner: str  # "department", "operator" (the citizen waits for a reply), "citizen", or "" (nothing to say)
+    waiting_since: float | None = None  # owner "operator": the citizen's first line with no reply after it
+
+
+def next_step(case: Case, log: list[CaseMessage], events: list[CaseEvent]) -> NextStep:
+    """Say who owes a claimed case its next step; bot notices and internal notes are not replies.
+
+    Forwarded and no operator reply since the forward: the department. Else a citizen line (the question
+    included) with no operator reply after it: the operator. Else, after an operator reply: the citizen.
+    """
+    replies = [m for m in log if m.author == "operator"]
+    last_reply = replies[-1] if replies else None
+    forwards = [e.at for e in events if e.kind == "forwarded"]
+    if case.department and forwards and (last_reply is None or last_reply.created_at < forwards[-1]):
+        return NextStep("department")
+    unanswered = [m for m in log if m.author == "citizen" and (last_reply is None or m.id > last_reply.id)]
+    if unanswered:
+        return NextStep("operator", unanswered[0].created_at)
+    return NextStep("citizen" if last_reply else "")
 
 
 class OperatorViews(OperatorWording):
@@ -60,8 +86,14 @@ class OperatorViews(OperatorWording):
             ))
         return lines
 
-    def handover_lines(self, items: list[HandoverItem], now: float) -> list[str]:
-        """Return the handover: counts, each claimed case, then the open ones (the first HANDOVER_OPEN_SHOWN)."""
+    def handover_lines(
+        self, items: list[HandoverItem], now: float, steps: dict[int, NextStep] | None = None,
+        on_duty: Collection[str] = (),
+    ) -> list[str]:
+        """Return the handover: counts, each claimed case, then the open ones (the first HANDOVER_OPEN_SHOWN).
+
+        `steps` says who owes each claimed case its next step; `on_duty` who could take over an absent holder's.
+        """
         stamp = self.local(now).strftime("%Y-%m-%d %H:%M")
         if not items:
             return [self.say("handover_none", time=stamp)]
@@ -70,7 +102,7 @@ class OperatorViews(OperatorWording):
         overdue = sum(1 for i in open_items if self.overdue(i.case, now))
         lines = [self.say("handover_header", time=stamp, open=len(open_items), overdue=overdue, claimed=len(claimed))]
         for item in [*claimed, *open_items[:HANDOVER_OPEN_SHOWN]]:
-            lines.extend(self._handover_item_lines(item, now))
+            lines.extend(self._handover_item_lines(item, now, (steps or {}).get(item.case.number), on_duty))
         if len(open_items) > HANDOVER_OPEN_SHOWN:
             lines.append(self.say("handover_more", count=len(open_items) - HANDOVER_OPEN_SHOWN))
         return lines
@@ -110,6 +142,8 @@ class OperatorViews(OperatorWording):
         if notice.kind == "transferred":
             why = self.say("notice_why", why=notice.detail) if notice.detail else ""
             return self.say("notice_transferred", actor=self._operator_name(notice.actor or ""), why=why, **fields)
+        if notice.kind == "taken_over":
+            return self.say("notice_taken_over", actor=self._operator_name(notice.actor or ""), **fields)
         if notice.kind == "undeliverable":
             return self.say("notice_undeliverable", why=notice.detail or "", case=fields["case"])
         key = f"notice_{notice.kind}"
@@ -124,6 +158,10 @@ class OperatorViews(OperatorWording):
 
     # -- parts of the views -------------------------------------------------------------------------
 
+    def _holder_absent(self, operator_id: str, on_duty: Collection[str]) -> bool:
+        """Say whether a case's holder is off duty or gone from the roster."""
+        return operator_id not in on_duty or self.settings.operator(operator_id) is None
+
     def _department_mark(self, case: Case) -> str:
         if not case.department:
             return ""
@@ -136,7 +174,7 @@ class OperatorViews(OperatorWording):
         target = event.target or ""
         if event.kind == "forwarded":
             target = localized(self.settings.departments.get(target, target), self.language)
-        elif event.kind == "transferred":
+        elif event.kind in ("transferred", "taken_over"):
             target = self._operator_name(target)
         if event.kind in ("transferred", "forwarded", "resolved", "marked_for_faq"):
             detail = self.say("event_detail", detail=detail) if detail else ""
@@ -146,7 +184,9 @@ class OperatorViews(OperatorWording):
             if key in self.phrases.phrases else f"{event.kind} {event.actor}"
         return self.say("history_event", time=self.local(event.at).strftime("%m-%d %H:%M"), event=text)
 
-    def _handover_item_lines(self, item: HandoverItem, now: float) -> list[str]:
+    def _handover_item_lines(
+        self, item: HandoverItem, now: float, step: NextStep | None, on_duty: Collection[str],
+    ) -> list[str]:
         case = item.case
         holder = self.say("handover_holder", holder=self._operator_name(case.operator_id)) if case.operator_id else ""
         lines = [self.say("handover_line", case=self.label(case.number), status=self.say(f"status_{case.status}"),
@@ -160,13 +200,10 @@ class OperatorViews(OperatorWording):
         if case.status == "open":
             pending.append(self.say("pending_overdue" if self.overdue(case, now) else "pending_queue"))
         else:
-            if case.department:
-                name = localized(self.settings.departments.get(case.department, case.department), self.language)
-                pending.append(self.say("pending_department", department=name))
-            if last is not None and last.author == "citizen":
-                pending.append(self.say("pending_reply"))
-            elif last is not None and last.author in ("operator", "bot"):
-                pending.append(self.say("pending_citizen"))
+            pending.extend(self._next_step_lines(case, step, now))
+            if on_duty and self._holder_absent(case.operator_id or "", on_duty):
+                pending.append(self.say("pending_holder_off_duty", holder=self._operator_name(case.operator_id or ""),
+                                        number=case.number))
         if item.undelivered:
             pending.append(self.say("pending_undelivered", count=item.undelivered))
         if item.failed:
@@ -176,3 +213,19 @@ class OperatorViews(OperatorWording):
         if pending:
             lines.append(self.say("handover_pending", pending=self.say("pending_separator").join(pending)))
         return lines
+
+    def _next_step_lines(self, case: Case, step: NextStep | None, now: float) -> list[str]:
+        """Say who owes a claimed case its next step; flag a citizen waiting past the priority's time limit."""
+        if step is None or not step.owner:
+            return []
+        if step.owner == "department":
+            name = localized(self.settings.departments.get(case.department or "", case.department or ""),
+                             self.language)
+            return [self.say("pending_department", department=name)]
+        if step.owner == "citizen":
+            return [self.say("pending_citizen")]
+        limit = self.settings.queue.claim_limits.get(case.priority)
+        waited = now - (step.waiting_since or now)
+        if limit is not None and waited >= limit:
+            return [self.say("pending_reply_overdue", waited=self.duration(waited))]
+        return [self.say("pending_reply")]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from frontdesk.cases import Case, CaseMessage
 from frontdesk.phrases import Phrasebook
+from frontdesk.safetext import continued_lines
 from frontdesk.settings import Settings
 
 SNIPPET = 60
@@ -86,7 +87,11 @@ class OperatorWording:
 
     @staticmethod
     def _citizen_name(case: Case) -> str:
-        return case.citizen.display_name or case.citizen.user_id
+        return " ".join((case.citizen.display_name or case.citizen.user_id).split())
+
+    def _citizen_text(self, text: str) -> str:
+        """Return a citizen's text to show inside a desk line: each of its line breaks starts a marked continuation."""
+        return continued_lines(text, self.say("continued_line"))
 
     def _priority(self, priority: str) -> str:
         key = f"priority_{priority}"
@@ -103,8 +108,9 @@ class OperatorWording:
 
     def _message_text(self, message: CaseMessage) -> str:
         if message.attachment is None:
-            return message.text
-        return self.say("attachment_line", kind=message.attachment.kind, text=message.text or message.attachment.ref)
+            return self._citizen_text(message.text)
+        return self.say("attachment_line", kind=message.attachment.kind,
+                        text=self._citizen_text(message.text or message.attachment.ref))
 
     def _log_line(self, message: CaseMessage) -> str:
         return self.say("history_line", time=self.local(message.created_at).strftime("%m-%d %H:%M"),

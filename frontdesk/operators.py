@@ -8,7 +8,9 @@ may act, and a refused action changes nothing.
 
 转办 (forwarding to a department) keeps the case claimed by the operator who forwarded it, with the department
 recorded: the hotline stays answerable to the citizen, the department's answer comes back to that operator,
-who replies and resolves. A transfer to another operator moves the claim to them.
+who replies and resolves. A transfer to another operator moves the claim to them (a supervisor may move anyone's
+case, to themselves too). A case stays with its holder while they are on duty; once they are off duty (or gone
+from the roster) an on-duty colleague may take it over with /take, recorded and told to the previous holder.
 
 The desk is assembled from parts with one job each: operator_commands parses typed commands,
 operator_views renders what operators look at, operator_wording holds the words and the Outcome type;
@@ -27,7 +29,7 @@ from frontdesk.clock import Clock
 from frontdesk.faq import Faq, load_faq
 from frontdesk.knowledge import KnowledgeBase
 from frontdesk.operator_commands import OperatorCommands
-from frontdesk.operator_views import OperatorViews
+from frontdesk.operator_views import OperatorViews, next_step
 from frontdesk.operator_wording import Outcome, localized, snippet
 from frontdesk.phrases import Phrasebook, load_phrases
 from frontdesk.reload import reload_now
@@ -76,7 +78,7 @@ class OperatorDesk(OperatorCommands, OperatorViews):
     # -- actions (also used by buttons) -------------------------------------------------------------
 
     async def take(self, operator_id: str, number: int | None = None) -> Outcome:
-        """Claim a case (the head of the queue when no number is given)."""
+        """Claim a case (the head of the queue when no number is given), or take it over from an off-duty holder."""
         refusal = self._authorise(operator_id)
         if refusal is not None:
             return refusal
@@ -88,12 +90,31 @@ class OperatorDesk(OperatorCommands, OperatorViews):
         try:
             case = await self.store.claim(number, operator_id, citizen_notice=self._to_citizen("to_citizen_taken"))
         except CaseError as exc:
-            return self._refused(exc, number)
+            if exc.code != "taken" or not exc.holder:
+                return await self._refusal(exc, number, operator_id)
+            return await self._take_over(operator_id, number, exc.holder)
+        return await self._took(operator_id, case)
+
+    async def _take_over(self, operator_id: str, number: int, holder: str) -> Outcome:
+        """Take a case over from a holder who is off duty (or gone from the roster); refused if they are on duty."""
+        try:
+            case = await self.store.take_over(number, operator_id, holder, absent=not self.is_operator(holder))
+        except CaseError as exc:
+            return await self._refusal(exc, number, operator_id)
+        if self.current.get(holder) == number:
+            del self.current[holder]
+        outcome = await self._took(operator_id, case)
+        notice = self.say("took_over", case=self.label(number), holder=self._operator_name(holder))
+        return Outcome(True, [outcome.lines[0], notice, *outcome.lines[1:]], case)
+
+    async def _took(self, operator_id: str, case: Case) -> Outcome:
+        """Make the case the operator's current one and show it: who asked what, and its latest lines."""
+        number = case.number
         self.current[operator_id] = number
         lines = [self.say("took", case=self.label(number), name=self._citizen_name(case),
                           lang_name=self.language_name(case.language), reason=self._reason(case.reason),
                           priority=self._priority(case.priority),
-                          question=case.question)]
+                          question=self._citizen_text(case.question))]
         log = await self.store.messages(number)
         lines.extend(self._log_line(m) for m in log[1:][-5:])
         if case.citizen_blocked:
@@ -111,7 +132,7 @@ class OperatorDesk(OperatorCommands, OperatorViews):
         try:
             await self.store.enqueue(number, case.citizen.platform, case.citizen.chat_id, text, operator_id)
         except CaseError as exc:
-            return self._refused(exc, number)
+            return await self._refusal(exc, number, operator_id)
         self.current[operator_id] = number
         lines = [self.say("replied", case=self.label(number))]
         if case.citizen_blocked:
@@ -137,7 +158,7 @@ class OperatorDesk(OperatorCommands, OperatorViews):
             await self.store.enqueue(number, case.citizen.platform, case.citizen.chat_id,
                                      entry.answer(case.language), operator_id)
         except CaseError as exc:
-            return self._refused(exc, number)
+            return await self._refusal(exc, number, operator_id)
         self.current[operator_id] = number
         lang_name = self.language_name(case.language)
         return Outcome(True, [self.say("faq_sent", entry=entry_id, lang_name=lang_name, case=self.label(number))],
@@ -151,7 +172,7 @@ class OperatorDesk(OperatorCommands, OperatorViews):
         try:
             await self.store.add_note(number, operator_id, text)
         except CaseError as exc:
-            return self._refused(exc, number)
+            return await self._refusal(exc, number, operator_id)
         return Outcome(True, [self.say("noted", case=self.label(number))], await self.store.get_case(number))
 
     async def transfer(self, operator_id: str, number: int, target: str, why: str = "") -> Outcome:
@@ -166,16 +187,19 @@ class OperatorDesk(OperatorCommands, OperatorViews):
         if self.settings.operator(target) is None:
             return Outcome(False, [self.say("unknown_target", target=target,
                                             departments=", ".join(f"dept:{k}" for k in self.settings.departments))])
-        if target == operator_id:
+        supervisor = self._is_supervisor(operator_id)
+        if target == operator_id and not supervisor:
             return Outcome(False, [self.say("transfer_self")])
         try:
-            case = await self.store.transfer(number, operator_id, target, why, force=self._is_supervisor(operator_id))
+            case = await self.store.transfer(number, operator_id, target, why, force=supervisor)
         except CaseError as exc:
-            return self._refused(exc, number)
-        if self.current.get(operator_id) == number:
+            return await self._refusal(exc, number, operator_id)
+        if target == operator_id:  # a supervisor taking the case on
+            self.current[operator_id] = number
+        elif self.current.get(operator_id) == number:
             del self.current[operator_id]
         lines = [self.say("transferred", case=self.label(number), target=self._operator_name(target))]
-        if target not in await self.store.on_duty_operators():
+        if target != operator_id and target not in await self.store.on_duty_operators():
             lines.append(self.say("target_off_duty", target=self._operator_name(target)))
         return Outcome(True, lines, case)
 
@@ -188,7 +212,7 @@ class OperatorDesk(OperatorCommands, OperatorViews):
         try:
             case = await self.store.forward(number, operator_id, department, why, citizen_notice=notice)
         except CaseError as exc:
-            return self._refused(exc, number)
+            return await self._refusal(exc, number, operator_id)
         self.current[operator_id] = number
         return Outcome(True, [self.say("forwarded", case=self.label(number),
                                        department=localized(name, self.language))], case)
@@ -201,7 +225,7 @@ class OperatorDesk(OperatorCommands, OperatorViews):
         try:
             case = await self.store.release(number, operator_id, force=self._is_supervisor(operator_id))
         except CaseError as exc:
-            return self._refused(exc, number)
+            return await self._refusal(exc, number, operator_id)
         if self.current.get(operator_id) == number:
             del self.current[operator_id]
         return Outcome(True, [self.say("released", case=self.label(number))], case)
@@ -215,7 +239,7 @@ class OperatorDesk(OperatorCommands, OperatorViews):
         try:
             case = await self.store.resolve(number, operator_id, summary, citizen_notice=notice)
         except CaseError as exc:
-            return self._refused(exc, number)
+            return await self._refusal(exc, number, operator_id)
         if self.current.get(operator_id) == number:
             del self.current[operator_id]
         self.last_resolved[operator_id] = number
@@ -234,7 +258,7 @@ class OperatorDesk(OperatorCommands, OperatorViews):
             case = await self.store.mark_for_faq(number, operator_id, draft or None,
                                                  force=self._is_supervisor(operator_id))
         except CaseError as exc:
-            return self._refused(exc, number)
+            return await self._refusal(exc, number, operator_id)
         shown = case.faq_draft
         if shown is None:
             replies = [m.text for m in await self.store.messages(number) if m.author == "operator" and m.text]
@@ -311,7 +335,13 @@ class OperatorDesk(OperatorCommands, OperatorViews):
         if refusal is not None:
             return refusal
         items = await self.store.handover()
-        return Outcome(True, self.handover_lines(items, self.clock()))
+        steps = {}
+        for item in items:
+            if item.case.status == "claimed":
+                number = item.case.number
+                steps[number] = next_step(item.case, await self.store.messages(number), await self.store.events(number))
+        on_duty = await self.store.on_duty_operators()
+        return Outcome(True, self.handover_lines(items, self.clock(), steps, on_duty))
 
     async def stats(self, operator_id: str) -> Outcome:
         """Report today's volume, handoffs by reason, and median times to claim and to resolve."""
@@ -361,6 +391,17 @@ class OperatorDesk(OperatorCommands, OperatorViews):
 
         return notice
 
+    async def _refusal(self, exc: CaseError, number: int, operator_id: str) -> Outcome:
+        """Explain a refused step; tell an on-duty operator when the holder is off duty and can be relieved."""
+        outcome = self._refused(exc, number)
+        if exc.code not in ("taken", "not_owner") or not exc.holder or exc.status != "claimed":
+            return outcome
+        on_duty = await self.store.on_duty_operators()
+        if operator_id not in on_duty or not self._holder_absent(exc.holder, on_duty):
+            return outcome
+        hint = self.say("holder_off_duty", holder=self._operator_name(exc.holder), number=number)
+        return Outcome(False, [*outcome.lines, hint], outcome.case)
+
     def _refused(self, exc: CaseError, number: int) -> Outcome:
         label = self.label(number)
         code = exc.code
@@ -374,6 +415,9 @@ class OperatorDesk(OperatorCommands, OperatorViews):
             return Outcome(False, [self.say("not_owner", case=label, holder=self._operator_name(exc.holder or ""))])
         if code == "same_operator":
             return Outcome(False, [self.say("transfer_self")])
+        if code == "already_holder":
+            return Outcome(False, [self.say("transfer_to_holder", case=label,
+                                            target=self._operator_name(exc.holder or ""))])
         if exc.status == "open":
             return Outcome(False, [self.say("not_claimed", case=label, number=number)])
         status = self.say(f"status_{exc.status}") if exc.status else code

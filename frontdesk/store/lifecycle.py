@@ -14,6 +14,7 @@ import sqlite3
 from frontdesk.cases import Case, CaseError, CitizenNotice
 from frontdesk.clock import DAY
 from frontdesk.store.rows import case_from
+from frontdesk.store.shifts import ON_DUTY
 
 
 class CaseSteps:
@@ -55,20 +56,48 @@ class CaseSteps:
     async def transfer(
         self, case_number: int, operator_id: str, to_operator: str, why: str = "", *, force: bool = False,
     ) -> Case:
-        """Hand a claimed case to another operator, who gets a notice."""
-        if to_operator == operator_id:
+        """Hand a claimed case to another operator, who gets a notice (force: a supervisor, also to themselves).
+
+        A transfer to the operator who already holds the case is refused (CaseError 'already_holder').
+        """
+        if to_operator == operator_id and not force:
             raise CaseError("same_operator", "cannot transfer a case to yourself")
         async with self._write() as db:
             now = self.clock()
             row = await self._one(
                 db, """UPDATE cases SET operator_id = ?, claimed_at = ?, updated_at = ?
-                       WHERE number = ? AND status = 'claimed' AND (operator_id = ? OR ?) RETURNING *""",
-                (to_operator, now, now, case_number, operator_id, force),
+                       WHERE number = ? AND status = 'claimed' AND (operator_id = ? OR ?) AND operator_id <> ?
+                       RETURNING *""",
+                (to_operator, now, now, case_number, operator_id, force, to_operator),
             )
             if row is None:
-                raise await self._refuse(db, case_number, operator_id, "claimed")
+                raise await self._transfer_refusal(db, case_number, operator_id, to_operator, force)
             await self._event(db, case_number, "transferred", operator_id, now, target=to_operator, detail=why)
-            await self._notice(db, to_operator, "transferred", case_number, now, actor=operator_id, detail=why)
+            if to_operator != operator_id:
+                await self._notice(db, to_operator, "transferred", case_number, now, actor=operator_id, detail=why)
+            return case_from(row)
+
+    async def take_over(self, case_number: int, operator_id: str, from_operator: str, *, absent: bool = False) -> Case:
+        """Take a claimed case over from a holder who is off duty; the taker must be on duty.
+
+        One conditional UPDATE, so of two operators taking over at once exactly one wins. `absent` says the
+        holder is gone from the roster, so their stale shift record does not protect the case. The step is
+        recorded as a 'taken_over' event (target: the previous holder), who gets a notice.
+        """
+        async with self._write() as db:
+            now = self.clock()
+            row = await self._one(
+                db, f"""UPDATE cases SET operator_id = :taker, claimed_at = :now, updated_at = :now
+                        WHERE number = :number AND status = 'claimed' AND operator_id = :holder
+                          AND operator_id <> :taker AND (:absent OR operator_id NOT IN {ON_DUTY})
+                          AND :taker IN {ON_DUTY} RETURNING *""",
+                {"taker": operator_id, "now": now, "number": case_number, "holder": from_operator,
+                 "absent": absent},
+            )
+            if row is None:
+                raise await self._refuse(db, case_number, operator_id, "open")
+            await self._event(db, case_number, "taken_over", operator_id, now, target=from_operator)
+            await self._notice(db, from_operator, "taken_over", case_number, now, actor=operator_id)
             return case_from(row)
 
     async def forward(
@@ -131,14 +160,18 @@ class CaseSteps:
             return case_from(row)
 
     async def reopen(self, case_number: int, actor: str) -> Case:
-        """Put a resolved case back in the queue (unassigned; its last operator gets a notice)."""
+        """Put a resolved case back in the queue (unassigned; its last operator gets a notice).
+
+        The citizen's new request starts afresh: no department, no summary (the old ones stay in the events).
+        """
         async with self._write() as db:
             now = self.clock()
             before = await self._one(db, "SELECT operator_id FROM cases WHERE number = ?", (case_number,))
             try:
                 row = await self._one(
                     db, """UPDATE cases SET status = 'open', operator_id = NULL, queued_at = ?, escalated_at = NULL,
-                               resolved_at = NULL, claimed_at = NULL, updated_at = ?
+                               resolved_at = NULL, claimed_at = NULL, department = NULL, summary = NULL,
+                               updated_at = ?
                            WHERE number = ? AND status = 'resolved' RETURNING *""",
                     (now, now, case_number),
                 )
@@ -182,6 +215,15 @@ class CaseSteps:
             for number in numbers:
                 await self._event(db, number, "closed", "system", now)
             return numbers
+
+    async def _transfer_refusal(self, db, number: int, operator_id: str, to_operator: str, force: bool) -> CaseError:
+        """Explain a refused transfer: the usual reasons, or the target already holds the case."""
+        row = await self._one(db, "SELECT status, operator_id FROM cases WHERE number = ?", (number,))
+        held_by_target = row is not None and row["status"] == "claimed" and row["operator_id"] == to_operator
+        if held_by_target and (force or to_operator == operator_id):
+            return CaseError("already_holder", f"case #{number} is already held by {to_operator}",
+                             holder=to_operator, status="claimed")
+        return await self._refuse(db, number, operator_id, "claimed")
 
     async def _notify_citizen(self, db, case: Case, notice: CitizenNotice | None, now: float) -> None:
         if notice is None:

@@ -5,6 +5,9 @@ Part of SqliteStore, which gives it the connection (`_read`, `_write`, `_one`, `
 
 from __future__ import annotations
 
+# The operators on duty, as a subquery for conditional updates.
+ON_DUTY = "(SELECT operator_id FROM operator_shifts WHERE on_duty = 1)"
+
 
 class Shifts:
     """Record operators' shifts and say who is on duty."""
