@@ -17,7 +17,7 @@ AUTHORS = ("citizen", "bot", "operator", "note", "system")
 EVENT_KINDS = (
     "opened", "claimed", "released", "transferred", "forwarded", "resolved",
     "reopened", "cancelled", "closed", "escalated", "marked_for_faq", "priority_raised",
-    "chat_moved", "citizen_blocked", "citizen_unblocked",
+    "chat_moved", "citizen_blocked", "citizen_unblocked", "taken_over",
 )
 OUTBOX_STATUSES = ("pending", "delivered", "failed")
 
@@ -102,7 +102,7 @@ class Notice:
 
     id: int
     operator_id: str
-    kind: str  # escalated | transferred | cancelled | reopened
+    kind: str  # escalated | transferred | taken_over | cancelled | reopened
     case: Case
     actor: str | None
     detail: str | None
