@@ -1,6 +1,9 @@
 """Operators' typed commands ("/take", "/reply 12 text", "/transfer 12 dept:KEY why") run as the desk's actions.
 
 A command without a case number acts on the operator's current case (the one they last took or acted on).
+A leading number is always the case it names, even when the command's text is missing after it: "/reply 1"
+is case #1 without text (the usage is shown), never the text "1" for the current case. "-1", digits of
+another script and numbers no case can have are refused, so a typo never lands on the current case.
 """
 
 from __future__ import annotations
@@ -11,8 +14,37 @@ from typing import ClassVar
 
 from frontdesk.operator_wording import OperatorWording, Outcome
 
+MAX_CASE_NUMBER = 2**63 - 1  # SQLite's largest INTEGER: no case can have a larger number
 _COMMAND = re.compile(r"^/(\w+)(?:@\S+)?(?:\s+(.*))?$", re.DOTALL)
-_CASE_ARG = re.compile(r"^#?(\d+)(?:\s+(.*))?$", re.DOTALL)
+_FIRST_WORD = re.compile(r"^(\S+)(?:\s+(.*))?$", re.DOTALL)
+_CASE_NUMBER = re.compile(r"#?([0-9]{1,19})")  # ASCII digits only: "²".isdigit() is true, yet int("²") fails
+_ASCII_NUMBER = re.compile(r"#?[0-9]+")
+_MEANT_AS_NUMBER = re.compile(r"#?-?\d+")  # a first word the operator means as a case number, valid or not
+
+
+def case_number(text: str) -> int | None:
+    """Return the case number "N" or "#N" names (ASCII digits, within SQLite's range), or None when it names none."""
+    match = _CASE_NUMBER.fullmatch(text)
+    if match is None:
+        return None
+    number = int(match.group(1))
+    return number if number <= MAX_CASE_NUMBER else None
+
+
+def first_word(args: str) -> tuple[str, str]:
+    """Split a command's arguments into their first word and the rest (both stripped)."""
+    match = _FIRST_WORD.match(args.strip())
+    if match is None:
+        return "", ""
+    return match.group(1), (match.group(2) or "").strip()
+
+
+class _Refused(Exception):
+    """A command's arguments cannot be run: the outcome to answer with; nothing was done."""
+
+    def __init__(self, outcome: Outcome):
+        super().__init__()
+        self.outcome = outcome
 
 
 class OperatorCommands(OperatorWording):
@@ -42,16 +74,28 @@ class OperatorCommands(OperatorWording):
         command = self._commands.get(name)
         if command is None:
             return Outcome(False, [self.say("unknown_command", command="/" + name)])
-        return await command(self, operator_id, args)
+        try:
+            return await command(self, operator_id, args)
+        except _Refused as refused:
+            return refused.outcome
 
     # -- command parsing ----------------------------------------------------------------------------
 
-    def _target_case(self, operator_id: str, args: str, *, needs_rest: bool = False) -> tuple[int | None, str]:
+    def _target_case(self, operator_id: str, args: str, usage: str) -> tuple[int | None, str]:
         """Split "N rest" or "#N rest"; without a leading number, the operator's current case and all of args."""
-        match = _CASE_ARG.match(args)
-        if match is not None and (match.group(2) or not needs_rest):
-            return int(match.group(1)), (match.group(2) or "").strip()
-        return self.current.get(operator_id), args
+        word, rest = first_word(args)
+        if not _MEANT_AS_NUMBER.fullmatch(word):
+            return self.current.get(operator_id), args
+        return self._named_case(word, usage), rest
+
+    def _named_case(self, word: str, usage: str) -> int:
+        """Return the case a word such as "12" or "#12" names; refuse "-1", "１２" and numbers no case can have."""
+        number = case_number(word)
+        if number is not None:
+            return number
+        if _ASCII_NUMBER.fullmatch(word):
+            raise _Refused(Outcome(False, [self.say("not_found", case="#" + word.removeprefix("#"))]))
+        raise _Refused(self._usage(usage))
 
     def _usage(self, usage: str) -> Outcome:
         return Outcome(False, [self.say("usage", usage=usage)])
@@ -65,13 +109,13 @@ class OperatorCommands(OperatorWording):
     async def _cmd_take(self, operator_id: str, args: str) -> Outcome:
         if not args:
             return await self.take(operator_id)
-        match = _CASE_ARG.match(args)
-        if match is None:
+        word, rest = first_word(args)
+        if rest or not _MEANT_AS_NUMBER.fullmatch(word):
             return self._usage("/take [N]")
-        return await self.take(operator_id, int(match.group(1)))
+        return await self.take(operator_id, self._named_case(word, "/take [N]"))
 
     async def _cmd_reply(self, operator_id: str, args: str) -> Outcome:
-        number, text = self._target_case(operator_id, args, needs_rest=True)
+        number, text = self._target_case(operator_id, args, "/reply [N] text")
         if not text:
             return self._usage("/reply [N] text")
         if number is None:
@@ -79,7 +123,7 @@ class OperatorCommands(OperatorWording):
         return await self.reply(operator_id, number, text)
 
     async def _cmd_note(self, operator_id: str, args: str) -> Outcome:
-        number, text = self._target_case(operator_id, args, needs_rest=True)
+        number, text = self._target_case(operator_id, args, "/note [N] text")
         if not text:
             return self._usage("/note [N] text")
         if number is None:
@@ -87,7 +131,7 @@ class OperatorCommands(OperatorWording):
         return await self.note(operator_id, number, text)
 
     async def _cmd_faq(self, operator_id: str, args: str) -> Outcome:
-        number, entry = self._target_case(operator_id, args, needs_rest=True)
+        number, entry = self._target_case(operator_id, args, "/faq [N] ENTRY_ID")
         if not entry or len(entry.split()) != 1:
             return self._usage("/faq [N] ENTRY_ID")
         if number is None:
@@ -95,16 +139,17 @@ class OperatorCommands(OperatorWording):
         return await self.send_faq(operator_id, number, entry)
 
     async def _cmd_transfer(self, operator_id: str, args: str) -> Outcome:
-        number, rest = self._target_case(operator_id, args, needs_rest=True)
-        target, _, why = rest.partition(" ")
+        usage = "/transfer [N] OPERATOR|dept:KEY [why]"
+        number, rest = self._target_case(operator_id, args, usage)
+        target, why = first_word(rest)
         if not target:
-            return self._usage("/transfer [N] OPERATOR|dept:KEY [why]")
+            return self._usage(usage)
         if number is None:
             return Outcome(False, [self.say("no_current")])
-        return await self.transfer(operator_id, number, target, why.strip())
+        return await self.transfer(operator_id, number, target, why)
 
     async def _cmd_release(self, operator_id: str, args: str) -> Outcome:
-        number, rest = self._target_case(operator_id, args)
+        number, rest = self._target_case(operator_id, args, "/release [N]")
         if rest:
             return self._usage("/release [N]")
         if number is None:
@@ -112,13 +157,13 @@ class OperatorCommands(OperatorWording):
         return await self.release(operator_id, number)
 
     async def _cmd_resolve(self, operator_id: str, args: str) -> Outcome:
-        number, summary = self._target_case(operator_id, args)
+        number, summary = self._target_case(operator_id, args, "/resolve [N] [summary]")
         if number is None:
             return Outcome(False, [self.say("no_current")])
         return await self.resolve(operator_id, number, summary)
 
     async def _cmd_addfaq(self, operator_id: str, args: str) -> Outcome:
-        number, draft = self._target_case(operator_id, args)
+        number, draft = self._target_case(operator_id, args, "/addfaq [N] [draft]")
         if number is None:
             number = self.last_resolved.get(operator_id)
         if number is None:
@@ -131,7 +176,7 @@ class OperatorCommands(OperatorWording):
         return await self.reload(operator_id)
 
     async def _cmd_history(self, operator_id: str, args: str) -> Outcome:
-        number, rest = self._target_case(operator_id, args)
+        number, rest = self._target_case(operator_id, args, "/history [N]")
         if rest:
             return self._usage("/history [N]")
         if number is None:

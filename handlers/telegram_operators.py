@@ -7,8 +7,10 @@ case posts, so after a restart the bot edits the card it posted before instead o
 
 `OperatorHandlers` turns what operators do there into OperatorDesk calls: commands go to
 `OperatorDesk.execute`, the card's buttons to its action methods, and a Telegram reply to any message of a
-case to `OperatorDesk.reply` (delivered to the citizen through the outbox). Only the ids in OPERATOR_IDS may
-act; anyone else is refused and nothing changes.
+case to `OperatorDesk.reply` (delivered to the citizen through the outbox). A case command sent as a reply to a
+case's message (or in its topic) acts on that case, whatever its arguments start with. Only the ids in
+OPERATOR_IDS may act; anyone else is refused and nothing changes. Commands addressed to another bot
+("/take@other_bot") are left to that bot.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from telegram.ext import ContextTypes
 from frontdesk.cases import ACTIVE_STATUSES, Case
 from frontdesk.desk import COMMANDS as DESK_COMMANDS
 from frontdesk.model import IncomingMessage
+from frontdesk.operator_commands import case_number, first_word
 from frontdesk.operators import localized
 from handlers.keyed_locks import KeyedLocks
 from handlers.telegram_citizens import PLATFORM
@@ -39,13 +42,16 @@ log = logging.getLogger(__name__)
 
 BUTTON_PREFIX = "op:"
 MISSING_CARDS_PER_SWEEP = 5  # a few per sweep: Telegram allows a group about 20 messages a minute
+STALE_CARD_TRIES = 10  # a card Telegram keeps refusing to edit is tried this many sweeps, then at the next change
 CARD_QUESTION_CHARS = 2500  # the full text stays in the case log (/history); the card must fit 4096
 TOPIC_NAME_CHARS = 128
 CALLBACK_ANSWER_CHARS = 200
 STORED_REACTION = "👍"  # set on an operator's reply once it is stored for delivery
 CASE_COMMANDS = ("take", "reply", "note", "faq", "transfer", "release", "resolve", "history", "addfaq")
-_COMMAND = re.compile(r"^/(\w+)(?:@\S+)?(?:\s+(.*))?$", re.DOTALL)
-_NUMBER = re.compile(r"^#?(\d+)\b")
+CASE_ONLY_COMMANDS = ("take", "release", "history")  # their only argument is the case: a bare "12" names it too
+_COMMAND = re.compile(r"^/(\w+)(?:@(\S+))?(?:\s+(.*))?$", re.DOTALL)
+_CASE_LABEL = re.compile(r"#[0-9]+")  # "#12": a case named explicitly
+_CASE_WORD = re.compile(r"#?[0-9]+")
 _CAPTIONED = ("photo", "document", "voice", "video", "other")
 
 
@@ -60,13 +66,44 @@ class Card:
     pinned: bool = False
 
 
-def _case_number(command_text: str) -> int | None:
-    """Return the case number a typed operator command names, if it names one."""
-    match = _COMMAND.match(command_text.strip())
-    if match is None or not match.group(2):
-        return None
-    number = _NUMBER.match(match.group(2).strip())
-    return int(number.group(1)) if number else None
+@dataclass(frozen=True)
+class Command:
+    """An operator's typed command as Telegram delivers it: "/name@bot args"."""
+
+    name: str
+    bot: str  # the bot it is addressed to ("" when it names none)
+    args: str
+
+    @classmethod
+    def parse(cls, text: str) -> Command | None:
+        """Read a typed command; None when the text is not one."""
+        match = _COMMAND.match(text.strip())
+        if match is None:
+            return None
+        return cls(match.group(1).lower(), (match.group(2) or "").lower(), (match.group(3) or "").strip())
+
+    def named_case(self) -> int | None:
+        """Return the case number the command's first argument names, if it names one."""
+        return case_number(first_word(self.args)[0])
+
+    def case_word(self) -> str | None:
+        """Return the first argument when it names a case outright: "#12" (or "12" where only a case can follow)."""
+        word = first_word(self.args)[0]
+        pattern = _CASE_WORD if self.name in CASE_ONLY_COMMANDS else _CASE_LABEL
+        return word if pattern.fullmatch(word) else None
+
+    def other_case(self, number: int) -> str | None:
+        """Return the label of the case the command names outright when that is not case `number`, else None."""
+        word = self.case_word()
+        if word is None or case_number(word) == number:
+            return None
+        return "#" + word.removeprefix("#")
+
+    def on_case(self, number: int) -> str:
+        """Return the command for the desk on case N: "/name #N", then the arguments verbatim (less a same "#N")."""
+        word = self.case_word()
+        args = first_word(self.args)[1] if word is not None and case_number(word) == number else self.args
+        return f"/{self.name} #{number} {args}".strip()
 
 
 def _text(value: int | None) -> str | None:
@@ -89,6 +126,7 @@ class OperatorRoom:
         self.forum = forum
         self.cards: dict[int, Card] = {}  # a cache of the cards recorded in the store's case posts
         self.names: dict[str, str] = {}  # operator id -> their Telegram name, learned as they act
+        self.stale: dict[int, int] = {}  # case number -> failed tries to update its card, retried at the sweeps
         self._locks = KeyedLocks()  # one per case whose card is being changed
 
     @property
@@ -214,7 +252,32 @@ class OperatorRoom:
         return card
 
     async def refresh_card(self, bot, number: int) -> None:
-        """Edit a case's card to show the case as it is now (posting one if an active case has none)."""
+        """Edit a case's card to show the case as it is now (posting one if an active case has none).
+
+        The change to the case has happened whatever Telegram answers: a card it refuses to edit or post just
+        now (a 400 such as MESSAGE_ID_INVALID, a 5xx, a timeout) is logged and tried again at the next sweeps.
+        """
+        try:
+            await self._update_card(bot, number)
+        except TelegramError as exc:
+            self._card_failed(number, exc)
+        else:
+            self.stale.pop(number, None)
+
+    def _card_failed(self, number: int, exc: TelegramError) -> None:
+        """Log a card Telegram refused to update and keep it for the next sweeps (a few times, then drop it)."""
+        tries = self.stale.get(number, 0) + 1
+        if tries < STALE_CARD_TRIES:
+            self.stale[number] = tries
+            log.warning("cannot update the card of case %s (%s); the next sweep tries again",
+                        number, type(exc).__name__)
+        else:
+            self.stale.pop(number, None)
+            log.warning("cannot update the card of case %s (%s) after %s tries; waiting for its next change",
+                        number, type(exc).__name__, tries)
+
+    async def _update_card(self, bot, number: int) -> None:
+        """Edit a case's card to match the store, or post it; Telegram's errors are the caller's to handle."""
         async with self._lock(number):
             case = await self.services.store.get_case(number)
             if case is None:
@@ -245,14 +308,13 @@ class OperatorRoom:
                 self.cards.pop(number, None)  # a finished case's card stays findable in the store
 
     async def post_missing_cards(self, bot) -> None:
-        """Post cards for active cases the group has none for (opened on another platform, or before a crash)."""
+        """Post cards for active cases the group has none for, and retry the cards Telegram refused lately."""
         missing = await self.services.store.cases_without_post(PLATFORM, str(self.chat_id), "card",
                                                                MISSING_CARDS_PER_SWEEP)
-        for number in missing:
-            try:
-                await self.refresh_card(bot, number)
-            except TelegramError as exc:  # the next sweep tries again; the other cases still get theirs
-                log.warning("cannot post the card of case %s: %s", number, type(exc).__name__)
+        # missing: opened on another platform, or before a crash; stale: an edit or post failed; a few of each
+        stale = [number for number in self.stale if number not in missing][:MISSING_CARDS_PER_SWEEP]
+        for number in [*missing, *stale]:  # a failure is logged and kept for the next sweep
+            await self.refresh_card(bot, number)
 
     async def _sync_pin(self, bot, case: Case, card: Card) -> None:
         """Pin an urgent active case's card; unpin it once the case is no longer active."""
@@ -380,30 +442,38 @@ class OperatorHandlers:
         """Run an operator's typed command through OperatorDesk and update the card of the case it touched."""
         services = self.services
         message = update.effective_message
+        text = message.text or ""
+        command = Command.parse(text)
+        if command is not None and command.bot not in ("", (context.bot.username or "").lower()):
+            return  # "/take@other_bot": a command for another bot in the group
         operator_id = services.room.saw_operator(update.effective_user)
         operators = services.operators
         if not operators.is_operator(operator_id):
             await self._answer(message, [self._refusal(operator_id)])
             return
-        text = message.text or ""
-        text = await self._with_case_from_reply(message, text)
+        number = await self._replied_case(message, command)
+        if number is not None:
+            other = command.other_case(number)
+            if other is not None:  # "/reply #2 ..." under #1's card: which case is meant is unclear
+                await self._answer(message, [operators.say("command_names_other_case",
+                                                           case=operators.label(number), other=other)])
+                return
+            text = command.on_case(number)
+        else:
+            number = command.named_case() if command is not None else None
         outcome = await operators.execute(operator_id, text)
         # the case acted on; for a refusal, the case named (its card may be stale if another desk changed it)
-        touched = {n for n in (outcome.case.number if outcome.case else None, _case_number(text)) if n}
+        touched = {n for n in (outcome.case.number if outcome.case else None, number) if n is not None}
         await self._answer(message, outcome.lines)
-        for number in sorted(touched):
-            await services.room.refresh_card(context.bot, number)
+        for touched_number in sorted(touched):
+            await services.room.refresh_card(context.bot, touched_number)
         services.kick_outbox()
 
-    async def _with_case_from_reply(self, message: Message, text: str) -> str:
-        """Add the case number to a command sent as a reply to a case's message (`/resolve` under a card)."""
-        match = _COMMAND.match(text.strip())
-        if match is None or match.group(1).lower() not in CASE_COMMANDS or _case_number(text) is not None:
-            return text
-        number = await self._case_of(message)
-        if number is None:
-            return text
-        return f"/{match.group(1)} {number} {match.group(2) or ''}".strip()
+    async def _replied_case(self, message: Message, command: Command | None) -> int | None:
+        """Return the case a case command is sent under (a reply to the case's message, or in its topic)."""
+        if command is None or command.name not in CASE_COMMANDS:
+            return None
+        return await self._case_of(message)
 
     async def _case_of(self, message: Message) -> int | None:
         """Return the case a group message belongs to: the case post it replies to, or its forum topic."""
@@ -457,11 +527,11 @@ class OperatorHandlers:
         if not services.operators.is_operator(operator_id):
             await query.answer(clip(self._refusal(operator_id), CALLBACK_ANSWER_CHARS), show_alert=True)
             return
-        action, _, number = (query.data or "")[len(BUTTON_PREFIX):].partition(":")
-        if not number.isdigit() or action not in ("take", "resolve"):
+        action, _, data = (query.data or "")[len(BUTTON_PREFIX):].partition(":")
+        number = case_number(data)  # None for "²" or a number no case can have: not a button of ours
+        if number is None or action not in ("take", "resolve"):
             await query.answer()
             return
-        number = int(number)
         if action == "take":
             outcome = await services.operators.take(operator_id, number)
         else:

@@ -432,3 +432,60 @@ def test_localized_names():
 def test_every_operator_phrase_loads_in_both_languages():
     assert {"zh", "en"} <= set(PHRASES.phrases["help"])
     assert all(set(texts) == {"zh", "en"} for texts in PHRASES.phrases.values())
+
+
+# -- case numbers: a number is always the case it names ---------------------------------------------------
+
+
+async def _two_cases_second_current(desk, store):
+    """Open #1 (王先生) and #2 (Ann), both taken by duty1, #2 last: #2 is duty1's current case."""
+    first, second = await open_case(store), await open_case(store, ANN, language="en")
+    await desk.handle("duty1", f"/take {first.number}")
+    await desk.handle("duty1", f"/take {second.number}")
+    return first, second
+
+
+async def _unchanged(store, second) -> None:
+    """Assert duty1's current case #2 got nothing: no text, no note, still claimed."""
+    assert len(await store.outbox_items(second.number)) == 1  # only the "taken" notice
+    assert not [m for m in await store.messages(second.number) if m.author in ("operator", "note")]
+    assert (await store.get_case(second.number)).status == "claimed"
+
+
+@pytest.mark.parametrize("command,usage", [
+    ("/reply 1", "/reply [N] text"), ("/note #1", "/note [N] text"), ("/faq 1", "/faq [N] ENTRY_ID"),
+    ("/transfer 1", "/transfer [N] OPERATOR|dept:KEY [why]"),
+])
+async def test_a_lone_number_is_the_case_with_its_text_missing(desk, store, command, usage):
+    first, second = await _two_cases_second_current(desk, store)
+    assert await desk.handle("duty1", command) == [say("usage", usage=usage)]
+    assert len(await store.outbox_items(first.number)) == 1
+    await _unchanged(store, second)
+
+
+@pytest.mark.parametrize("command,usage", [
+    ("/resolve -1", "/resolve [N] [summary]"), ("/release -1", "/release [N]"), ("/history #-1", "/history [N]"),
+    ("/addfaq -1", "/addfaq [N] [draft]"), ("/reply -1 您好", "/reply [N] text"), ("/take -1", "/take [N]"),
+    ("/note １ 备注", "/note [N] text"), ("/take ²", "/take [N]"), ("/take 1 2", "/take [N]"),
+])
+async def test_a_negative_or_odd_number_is_refused_not_used_on_the_current_case(desk, store, command, usage):
+    _, second = await _two_cases_second_current(desk, store)
+    assert await desk.handle("duty1", command) == [say("usage", usage=usage)]
+    await _unchanged(store, second)
+    assert not (await store.get_case(second.number)).add_to_faq
+
+
+@pytest.mark.parametrize("command", ["/take 99999999999999999999", "/reply 99999999999999999999 您好",
+                                     "/resolve #9223372036854775808", f"/history {'9' * 5000}"])
+async def test_a_number_beyond_the_store_is_no_such_case(desk, store, command):
+    _, second = await _two_cases_second_current(desk, store)
+    number = command.split()[1].removeprefix("#")
+    assert await desk.handle("duty1", command) == [say("not_found", case=f"#{number}")]
+    await _unchanged(store, second)
+
+
+def test_only_ascii_digits_within_sqlite_range_are_case_numbers():
+    from frontdesk.operator_commands import MAX_CASE_NUMBER, case_number
+
+    assert [case_number(t) for t in ("12", "#12", "0012", str(MAX_CASE_NUMBER))] == [12, 12, 12, MAX_CASE_NUMBER]
+    assert [case_number(t) for t in ("²", "１２", "-1", "#", "", "1.5", "12a", str(MAX_CASE_NUMBER + 1))] == [None] * 8
