@@ -434,6 +434,12 @@ def test_every_operator_phrase_loads_in_both_languages():
     assert all(set(texts) == {"zh", "en"} for texts in PHRASES.phrases.values())
 
 
+def test_every_case_event_has_a_history_line():
+    from frontdesk.cases import EVENT_KINDS
+
+    assert [kind for kind in EVENT_KINDS if f"event_{kind}" not in PHRASES.phrases] == []
+
+
 # -- case numbers: a number is always the case it names ---------------------------------------------------
 
 
