@@ -2,15 +2,18 @@
 
 `OperatorRoom` keeps the group showing the truth: it posts a case card when a case opens (pinned when urgent,
 in its own topic when the group is a forum), threads the citizen's later messages under the card, and edits
-the card whenever the case changes. Where a case's card is (and whether it is pinned) is kept in the store's
-case posts, so after a restart the bot edits the card it posted before instead of posting another.
+the card whenever the case changes. Where a case's card and topic are (and whether the card is pinned) is kept
+in the store's case posts, so after a restart, or after a card Telegram refused, the bot edits the card (and
+uses the topic) it has instead of posting another. A citizen's line the group refuses waits in memory and is
+posted again at the sweeps, in order; a case whose topic an operator deleted gets a new topic and card.
+The bot's own messages about one case (command answers, notices) are posts of that case too.
 
 `OperatorHandlers` turns what operators do there into OperatorDesk calls: commands go to
 `OperatorDesk.execute`, the card's buttons to its action methods, and a Telegram reply to any message of a
-case to `OperatorDesk.reply` (delivered to the citizen through the outbox). A case command sent as a reply to a
-case's message (or in its topic) acts on that case, whatever its arguments start with. Only the ids in
-OPERATOR_IDS may act; anyone else is refused and nothing changes. Commands addressed to another bot
-("/take@other_bot") are left to that bot.
+case to `OperatorDesk.reply` (delivered to the citizen through the outbox); a reply to a bot message about no
+single case (/queue) gets a hint. A case command sent as a reply to a case's message (or in its topic) acts on
+that case, whatever its arguments start with. Only the ids in OPERATOR_IDS may act; anyone else is refused and
+nothing changes. Commands addressed to another bot ("/take@other_bot") are left to that bot.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,7 +30,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from frontdesk.cases import ACTIVE_STATUSES, Case
+from frontdesk.cases import ACTIVE_STATUSES, Case, Notice
 from frontdesk.desk import COMMANDS as DESK_COMMANDS
 from frontdesk.model import IncomingMessage
 from frontdesk.operator_commands import case_number, first_word
@@ -43,6 +47,10 @@ log = logging.getLogger(__name__)
 BUTTON_PREFIX = "op:"
 MISSING_CARDS_PER_SWEEP = 5  # a few per sweep: Telegram allows a group about 20 messages a minute
 STALE_CARD_TRIES = 10  # a card Telegram keeps refusing to edit is tried this many sweeps, then at the next change
+WAITING_LINES = 100  # citizen lines the group refused, kept (all cases together) to post again at the sweeps
+LINE_TRIES = 20  # a refused citizen line is tried this many times (about ten minutes of sweeps), then dropped
+WAITING_CASES_PER_SWEEP = 5  # cases whose waiting lines a sweep posts
+THREAD_GONE = ("message thread not found", "topic_deleted", "topic_id_invalid")  # Telegram: the topic was deleted
 CARD_QUESTION_CHARS = 2500  # the full text stays in the case log (/history); the card must fit 4096
 TOPIC_NAME_CHARS = 128
 CALLBACK_ANSWER_CHARS = 200
@@ -64,6 +72,16 @@ class Card:
     html: str
     buttons: tuple[str, ...]
     pinned: bool = False
+
+
+@dataclass
+class CitizenLine:
+    """A citizen's message shown in their case's thread: text parts to post, or an attachment to copy."""
+
+    parts: list[str]  # the text still to post, plain (escaped when sent)
+    source: tuple[int, int] | None = None  # the citizen's (chat id, message id) to copy, for an attachment
+    caption: str | None = None  # the copy's caption, HTML
+    tries: int = 0  # posts the group refused so far
 
 
 @dataclass(frozen=True)
@@ -111,6 +129,16 @@ def _text(value: int | None) -> str | None:
     return None if value is None else str(value)
 
 
+def _thread_gone(exc: TelegramError) -> bool:
+    """Say whether Telegram refused a post because its forum topic no longer exists (an operator deleted it)."""
+    return isinstance(exc, BadRequest) and any(reason in str(exc).lower() for reason in THREAD_GONE)
+
+
+def _thread_of(message: Message) -> int | None:
+    """Return the forum topic a message is in, or None in the main chat."""
+    return message.message_thread_id if message.is_topic_message else None
+
+
 def _desk_command(text: str) -> bool:
     """Say whether the citizen's text is one of the commands the desk answers itself."""
     text = text.strip()
@@ -127,6 +155,7 @@ class OperatorRoom:
         self.cards: dict[int, Card] = {}  # a cache of the cards recorded in the store's case posts
         self.names: dict[str, str] = {}  # operator id -> their Telegram name, learned as they act
         self.stale: dict[int, int] = {}  # case number -> failed tries to update its card, retried at the sweeps
+        self.waiting: dict[int, list[CitizenLine]] = {}  # case number -> its lines the group refused, in order
         self._locks = KeyedLocks()  # one per case whose card is being changed
 
     @property
@@ -210,42 +239,70 @@ class OperatorRoom:
 
     # -- posting and editing ------------------------------------------------------------------------
 
-    async def post_card(self, bot, case: Case) -> Card:
-        """Post a new card for a case (in its own topic when the group is a forum) and remember it."""
-        store = self.services.store
-        thread_id = None
-        if self.forum:
-            try:
-                name = self.say("topic_name", case=self.services.operators.label(case.number),
-                                name=case.citizen.display_name or case.citizen.user_id)
-                topic = await bot.create_forum_topic(self.chat_id, clip(name, TOPIC_NAME_CHARS))
-                thread_id = topic.message_thread_id
-                await store.add_case_post(case.number, PLATFORM, str(self.chat_id), str(thread_id), "topic",
-                                          thread_id=str(thread_id))
-            except TelegramError as exc:
-                log.warning("cannot open a forum topic for case %s (%s); posting in the main chat",
-                            case.number, type(exc).__name__)
+    async def post_card(self, bot, case: Case, *, gone_thread: int | None = None) -> Card:
+        """Post a new card for a case and remember it; in a forum, in the case's topic (opened if it has none).
+
+        A topic once opened is the case's for good: a card Telegram refused (a 502) is posted later in the same
+        topic. If the topic was deleted (`gone_thread`, or Telegram says so now), the case gets a new one.
+        """
         html, buttons = self.card_html(case), self.card_buttons(case)
-        sent = await bot.send_message(self.chat_id, html, parse_mode=ParseMode.HTML,
-                                      reply_markup=self.card_markup(case, buttons), message_thread_id=thread_id)
-        await store.add_case_post(case.number, PLATFORM, str(self.chat_id), str(sent.message_id), "card",
-                                  thread_id=_text(thread_id))
+        markup = self.card_markup(case, buttons)
+        thread_id = await self._topic(bot, case, gone_thread) if self.forum else None
+        try:
+            sent = await bot.send_message(self.chat_id, html, parse_mode=ParseMode.HTML, reply_markup=markup,
+                                          message_thread_id=thread_id)
+        except BadRequest as exc:
+            if thread_id is None or not _thread_gone(exc):
+                raise
+            log.warning("the forum topic of case %s is gone; opening a new one", case.number)
+            thread_id = await self._topic(bot, case, thread_id)
+            sent = await bot.send_message(self.chat_id, html, parse_mode=ParseMode.HTML, reply_markup=markup,
+                                          message_thread_id=thread_id)
+        await self.services.store.add_case_post(case.number, PLATFORM, str(self.chat_id), str(sent.message_id),
+                                                "card", thread_id=_text(thread_id))
         card = Card(sent.message_id, thread_id, html, buttons)
         self.cards[case.number] = card
         await self._sync_pin(bot, case, card)
         return card
+
+    async def _topic(self, bot, case: Case, gone: int | None) -> int | None:
+        """Return the case's forum topic: the latest recorded (unless it is `gone`), else a new one, else None."""
+        post = await self._latest_post(case.number, "topic")
+        if post is not None and int(post.message_id) != gone:
+            return int(post.message_id)
+        name = self.say("topic_name", case=self.services.operators.label(case.number),
+                        name=case.citizen.display_name or case.citizen.user_id)
+        try:
+            topic = await bot.create_forum_topic(self.chat_id, clip(name, TOPIC_NAME_CHARS))
+        except TelegramError as exc:
+            log.warning("cannot open a forum topic for case %s (%s); posting in the main chat",
+                        case.number, type(exc).__name__)
+            return None
+        thread_id = topic.message_thread_id
+        await self.services.store.add_case_post(case.number, PLATFORM, str(self.chat_id), str(thread_id), "topic",
+                                                thread_id=str(thread_id))
+        return thread_id
+
+    async def _latest_post(self, number: int, kind: str):
+        """Return the latest post of `kind` the store recorded for a case in this group, or None."""
+        chat = str(self.chat_id)
+        posts = [p for p in await self.services.store.case_posts(number, PLATFORM)
+                 if p.kind == kind and p.chat_id == chat]
+        return posts[-1] if posts else None
+
+    async def remember(self, number: int, message: Message, kind: str) -> None:
+        """Record a message the bot posted in the group as one of a case's posts, so replies to it reach the case."""
+        await self.services.store.add_case_post(number, PLATFORM, str(self.chat_id), str(message.message_id), kind,
+                                                thread_id=_text(_thread_of(message)))
 
     async def known_card(self, number: int) -> Card | None:
         """Return the case's card in this group: the cached one, else the latest the store recorded, else None."""
         card = self.cards.get(number)
         if card is not None:
             return card
-        chat = str(self.chat_id)
-        posts = [p for p in await self.services.store.case_posts(number, PLATFORM)
-                 if p.kind == "card" and p.chat_id == chat]
-        if not posts:
+        post = await self._latest_post(number, "card")
+        if post is None:
             return None
-        post = posts[-1]
         thread_id = int(post.thread_id) if post.thread_id else None
         card = Card(int(post.message_id), thread_id, "", (), pinned=post.pinned)  # what it shows is not known
         self.cards[number] = card
@@ -340,57 +397,140 @@ class OperatorRoom:
             card = await self.known_card(case.number)
             return card if card is not None else await self.post_card(bot, case)
 
-    async def post_in_thread(self, bot, case: Case, text: str, kind: str) -> Message:
-        """Post plain text under a case's card (in its topic, if any) and remember it belongs to the case."""
+    async def _replace_card(self, bot, case: Case, gone: Card) -> Card:
+        """Give a case whose forum topic was deleted a new card in a new topic (unless that happened meanwhile)."""
+        async with self._lock(case.number):
+            card = await self.known_card(case.number)
+            if card is not None and card.thread_id != gone.thread_id:
+                return card
+            log.warning("the forum topic of case %s is gone; posting its card in a new one", case.number)
+            self.cards.pop(case.number, None)
+            case = await self.services.store.get_case(case.number) or case
+            return await self.post_card(bot, case, gone_thread=gone.thread_id)
+
+    async def _in_thread(self, bot, case: Case, send) -> tuple[Message, Card]:
+        """Post with `send(card)` under a case's card; if its topic is gone, under a new card in a new topic."""
         card = await self._card_for(bot, case)
-        sent = None
-        for part in split_text(text):
-            sent = await bot.send_message(
-                self.chat_id, escape(part), parse_mode=ParseMode.HTML, message_thread_id=card.thread_id,
+        try:
+            return await send(card), card
+        except BadRequest as exc:
+            if card.thread_id is None or not _thread_gone(exc):
+                raise
+        card = await self._replace_card(bot, case, card)
+        return await send(card), card
+
+    async def post_in_thread(self, bot, case: Case, text: str, kind: str) -> Message:
+        """Post plain text (one message's worth) under a case's card and remember it belongs to the case."""
+
+        def send(card: Card):
+            return bot.send_message(
+                self.chat_id, escape(text), parse_mode=ParseMode.HTML, message_thread_id=card.thread_id,
                 reply_parameters=ReplyParameters(card.message_id, allow_sending_without_reply=True),
             )
-            await self.services.store.add_case_post(case.number, PLATFORM, str(self.chat_id),
-                                                    str(sent.message_id), kind, thread_id=_text(card.thread_id))
+
+        sent, card = await self._in_thread(bot, case, send)
+        await self.services.store.add_case_post(case.number, PLATFORM, str(self.chat_id), str(sent.message_id),
+                                                kind, thread_id=_text(card.thread_id))
         return sent
 
-    async def citizen_line(self, bot, case: Case, incoming: IncomingMessage, message: Message | None) -> None:
-        """Show operators what the citizen just added to a case: their text, or a copy of their attachment."""
+    async def copy_in_thread(self, bot, case: Case, source: tuple[int, int], caption: str | None) -> None:
+        """Copy a citizen's attachment under a case's card (with an HTML caption) as one of the case's posts."""
+
+        def send(card: Card):
+            return bot.copy_message(
+                self.chat_id, source[0], source[1], caption=caption,
+                parse_mode=ParseMode.HTML if caption else None, message_thread_id=card.thread_id,
+                reply_parameters=ReplyParameters(card.message_id, allow_sending_without_reply=True),
+            )
+
+        copied, card = await self._in_thread(bot, case, send)
+        await self.services.store.add_case_post(case.number, PLATFORM, str(self.chat_id), str(copied.message_id),
+                                                "citizen", thread_id=_text(card.thread_id))
+
+    def citizen_line_for(self, case: Case, incoming: IncomingMessage, message: Message | None) -> CitizenLine | None:
+        """Render what the citizen added to a case as operators read it: their text, or their attachment."""
         ops = self.services.operators
         name = case.citizen.display_name or case.citizen.user_id
         attachment = incoming.attachment
         if attachment is not None and message is not None:
-            card = await self._card_for(bot, case)
             caption = None
             if attachment.kind in _CAPTIONED:
-                kind = self.services.knowledge.current.phrases.say(
-                    f"kind_{attachment.kind}" if f"kind_{attachment.kind}" in
-                    self.services.knowledge.current.phrases.phrases else "kind_other", self.language)
+                phrases = self.services.knowledge.current.phrases
+                key = f"kind_{attachment.kind}" if f"kind_{attachment.kind}" in phrases.phrases else "kind_other"
                 line = ops.say("citizen_message", case=ops.label(case.number), name=name,
-                               text=ops.say("attachment_line", kind=kind, text=attachment.caption))
+                               text=ops.say("attachment_line", kind=phrases.say(key, self.language),
+                                            text=attachment.caption))
                 caption = escape(clip(line, MAX_CAPTION - 50))
-            copied = await bot.copy_message(
-                self.chat_id, message.chat_id, message.message_id, caption=caption,
-                parse_mode=ParseMode.HTML if caption else None, message_thread_id=card.thread_id,
-                reply_parameters=ReplyParameters(card.message_id, allow_sending_without_reply=True),
-            )
-            await self.services.store.add_case_post(case.number, PLATFORM, str(self.chat_id),
-                                                    str(copied.message_id), "citizen",
-                                                    thread_id=_text(card.thread_id))
-            return
+            return CitizenLine([], (message.chat_id, message.message_id), caption)
         if incoming.text:
             line = ops.say("citizen_message", case=ops.label(case.number), name=name, text=incoming.text)
-            await self.post_in_thread(bot, case, line, "citizen")
+            return CitizenLine(split_text(line))
+        return None
+
+    async def citizen_line(self, bot, case: Case, incoming: IncomingMessage, message: Message | None) -> None:
+        """Show operators what the citizen just added to a case, after any of its lines still waiting."""
+        line = self.citizen_line_for(case, incoming, message)
+        if line is None:
+            return
+        async with self._locks.hold(("lines", case.number)):
+            lines = self.waiting.setdefault(case.number, [])
+            lines.append(line)
+            await self._post_waiting(bot, case, lines)
+            if lines and sum(len(waiting) for waiting in self.waiting.values()) > WAITING_LINES:
+                lines.pop()  # memory stays bounded while the group refuses everything
+                log.warning("the group refused %s citizen lines lately; a line of case %s is not kept",
+                            WAITING_LINES, case.number)
+                if not lines:
+                    self.waiting.pop(case.number, None)
+
+    async def _post_waiting(self, bot, case: Case, lines: list[CitizenLine]) -> None:
+        """Post a case's waiting lines in order, stopping at the first the group refuses (kept for the sweeps)."""
+        while lines:
+            line = lines[0]
+            try:
+                await self._post_line(bot, case, line)
+            except TelegramError as exc:
+                line.tries += 1
+                if isinstance(exc, BadRequest) or line.tries >= LINE_TRIES:  # a 400 will not change by retrying
+                    log.warning("cannot show a citizen line of case %s in the group (%s); dropped after %s tries",
+                                case.number, type(exc).__name__, line.tries)
+                    lines.pop(0)
+                    continue
+                log.warning("cannot show a citizen line of case %s in the group (%s); the next sweep tries again",
+                            case.number, type(exc).__name__)
+                break
+            lines.pop(0)
+        if not lines:
+            self.waiting.pop(case.number, None)
+
+    async def _post_line(self, bot, case: Case, line: CitizenLine) -> None:
+        """Post one citizen line: its copy, or its text parts (a part posted is not posted again)."""
+        if line.source is not None:
+            await self.copy_in_thread(bot, case, line.source, line.caption)
+            return
+        while line.parts:
+            await self.post_in_thread(bot, case, line.parts[0], "citizen")
+            line.parts.pop(0)
+
+    async def post_waiting_lines(self, bot) -> None:
+        """Post again the citizen lines the group refused, for a few cases, each case's in order."""
+        for number in list(self.waiting)[:WAITING_CASES_PER_SWEEP]:
+            case = await self.services.store.get_case(number)
+            async with self._locks.hold(("lines", number)):
+                lines = self.waiting.get(number)
+                if case is None:
+                    self.waiting.pop(number, None)
+                elif lines:
+                    await self._post_waiting(bot, case, lines)
+                if number in self.waiting:  # still refused: the other cases' lines come first next sweep
+                    self.waiting[number] = self.waiting.pop(number)
 
     async def citizen_activity(self, bot, before: Case | None, after: Case | None, incoming: IncomingMessage,
                                message: Message | None) -> None:
         """Reflect what a citizen's message did to their case: a new card, a line in the thread, or an edit."""
         if after is not None and (before is None or before.number != after.number):
-            async with self._lock(after.number):
-                known = await self.known_card(after.number) is not None
-                if not known:
-                    await self.post_card(bot, after)
-            if known:  # a reopened case, or a second handoff that raised its priority
-                await self.refresh_card(bot, after.number)
+            # a new case's card is posted (a refusal is retried at the sweeps); a reopened case's card is edited
+            await self.refresh_card(bot, after.number)
             if incoming.text.strip() and incoming.text.strip() != after.question.strip():
                 await self.citizen_line(bot, after, incoming, message)
         elif after is not None:
@@ -411,15 +551,28 @@ class GroupNotifier:
     def __init__(self, room: OperatorRoom, bot):
         self.room = room
         self.bot = bot
+        self._case: int | None = None  # the case of the notice being posted, set by `rendering`
 
     async def notify(self, operator_id: str | None, text: str) -> None:
         """Post one notice in the group, mentioning the operator it is for when that is a Telegram user."""
         mention = ""
         if operator_id and operator_id.isdigit():
             mention = f'<a href="tg://user?id={operator_id}">{escape(self.room.operator_name(operator_id))}</a> '
+        number, self._case = self._case, None
         for part in split_text(text, MAX_TEXT - 200):
-            await self.room.post(self.bot, mention + escape(part))
+            sent = await self.room.post(self.bot, mention + escape(part))
+            if number is not None:  # a reply to the notice goes to its case
+                await self.room.remember(number, sent, "notice")
             mention = ""
+
+    def rendering(self, render: Callable[[Notice], str]) -> Callable[[Notice], str]:
+        """Wrap a notice renderer so that `notify` knows the notice's case (relay_notices renders, then notifies)."""
+
+        def render_noting_case(notice: Notice) -> str:
+            self._case = notice.case.number
+            return render(notice)
+
+        return render_noting_case
 
 
 class OperatorHandlers:
@@ -431,12 +584,15 @@ class OperatorHandlers:
     def _refusal(self, operator_id: str) -> str:
         return self.services.room.say("not_operator", operator=operator_id)
 
-    async def _answer(self, message: Message, lines: list[str]) -> None:
+    async def _answer(self, message: Message, lines: list[str], case: Case | None = None) -> None:
+        """Answer an operator's message; one about a case is its post (a reply to it reaches it) in the main chat."""
         text = "\n".join(lines).strip()
         if not text:
             return
         for part in split_text(text):
-            await message.reply_text(escape(part), parse_mode=ParseMode.HTML, do_quote=True)
+            sent = await message.reply_text(escape(part), parse_mode=ParseMode.HTML, do_quote=True)
+            if case is not None and _thread_of(sent) is None:  # in a forum topic, the topic names the case
+                await self.services.room.remember(case.number, sent, "notice")
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Run an operator's typed command through OperatorDesk and update the card of the case it touched."""
@@ -464,7 +620,7 @@ class OperatorHandlers:
         outcome = await operators.execute(operator_id, text)
         # the case acted on; for a refusal, the case named (its card may be stale if another desk changed it)
         touched = {n for n in (outcome.case.number if outcome.case else None, number) if n is not None}
-        await self._answer(message, outcome.lines)
+        await self._answer(message, outcome.lines, outcome.case)
         for touched_number in sorted(touched):
             await services.room.refresh_card(context.bot, touched_number)
         services.kick_outbox()
@@ -494,7 +650,8 @@ class OperatorHandlers:
         message = update.effective_message
         number = await self._case_of(message)
         if number is None:
-            return  # the operators talking among themselves
+            await self._hint_no_case(message, context.bot)
+            return
         operator_id = services.room.saw_operator(update.effective_user)
         if not services.operators.is_operator(operator_id):
             await self._answer(message, [self._refusal(operator_id)])
@@ -504,7 +661,7 @@ class OperatorHandlers:
             return
         outcome = await services.operators.reply(operator_id, number, message.text)
         if not outcome.ok:
-            await self._answer(message, outcome.lines)
+            await self._answer(message, outcome.lines, outcome.case)
             return
         await services.store.add_case_post(number, PLATFORM, str(message.chat_id), str(message.message_id), "reply",
                                            thread_id=_text(message.message_thread_id if message.is_topic_message
@@ -513,7 +670,15 @@ class OperatorHandlers:
         with contextlib.suppress(TelegramError):  # a reaction is a courtesy; the reply is stored either way
             await message.set_reaction(ReactionTypeEmoji(STORED_REACTION))
         if len(outcome.lines) > 1:  # e.g. the citizen blocked the bot
-            await self._answer(message, outcome.lines[1:])
+            await self._answer(message, outcome.lines[1:], outcome.case)
+
+    async def _hint_no_case(self, message: Message, bot) -> None:
+        """Tell an operator who replied to a bot message about no single case (/queue) how to reach a citizen."""
+        reply = message.reply_to_message
+        if reply is None or reply.from_user is None or reply.from_user.id != bot.id or message.from_user is None:
+            return  # the operators talking among themselves
+        if self.services.operators.is_operator(self.services.room.saw_operator(message.from_user)):
+            await self._answer(message, [self.services.room.say("reply_no_case")])
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Take or resolve a case from its card's buttons; anyone but an operator is refused."""

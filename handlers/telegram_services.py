@@ -1,7 +1,8 @@
 """What the Telegram handlers share (`Services`, kept in Application.bot_data), and its background loops.
 
 Settings, knowledge and phrases are there from the start; the store, the desks, the operators' room and the
-outbox sender once the application has started. The loops deliver the outbox and escalate overdue cases.
+outbox sender once the application has started. The loops deliver the outbox and escalate overdue cases
+(and keep the operators' group complete: missing cards, citizen lines it refused, notices).
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ class Services:
                 log.warning("cannot update the card of case %s: %s", number, type(exc).__name__)
 
     async def sweep_loop(self, bot) -> None:
-        """Escalate overdue cases, edit their cards, post waiting notices and missing cards, every interval."""
+        """Escalate overdue cases, edit their cards, post missing cards, refused citizen lines and notices."""
         escalator = Escalator(self.store, self.settings)
         notifier = GroupNotifier(self.room, bot)
         while not self.stopping:
@@ -103,7 +104,8 @@ class Services:
                 for case, _ in sweep.escalated:
                     await self.room.refresh_card(bot, case.number)
                 await self.room.post_missing_cards(bot)
-                await relay_notices(self.store, notifier, self.operators.render_notice, None)
+                await self.room.post_waiting_lines(bot)
+                await relay_notices(self.store, notifier, notifier.rendering(self.operators.render_notice), None)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -215,6 +215,13 @@ class FakeBotApi:
         self.chats[chat_id] = chat
         return chat
 
+    def delete_topic(self, chat_id: int, thread_id: int) -> None:
+        """Delete a forum topic as an operator would: the topic and every message in it are gone."""
+        self.topics.get(chat_id, {}).pop(thread_id, None)
+        for key in [key for key, message in self.messages.items()
+                    if key[0] == chat_id and message.get("message_thread_id") == thread_id]:
+            del self.messages[key]
+
     def _private_chat(self, user: dict) -> dict:
         chat = {"id": user["id"], "type": "private", "first_name": user["first_name"]}
         if "last_name" in user:

@@ -13,6 +13,20 @@ from frontdesk.privacy import install_masking
 COMMANDS = (console, desk, ask, evaluate, faqcheck, report, purge, run)
 
 
+# Libraries whose debug lines dump what they carry (updates, API parameters, SQL parameters: citizens' texts
+# and names) stay at INFO at least, whatever FRONTDESK_LOG_LEVEL; httpx at WARNING, its INFO request lines
+# show the URL, which holds the bot's token; jieba's INFO lines are noise.
+LIBRARY_LEVELS = {"telegram": logging.INFO, "httpcore": logging.INFO, "aiosqlite": logging.INFO,
+                  "httpx": logging.WARNING, "jieba": logging.WARNING}
+
+
+def quiet_libraries() -> None:
+    """Keep the libraries' loggers at or above their floor, and never below the level the root logs at."""
+    root = logging.getLogger().getEffectiveLevel()
+    for name, floor in LIBRARY_LEVELS.items():
+        logging.getLogger(name).setLevel(max(root, floor))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every subcommand registered."""
     parser = argparse.ArgumentParser(
@@ -32,8 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=os.environ.get("FRONTDESK_LOG_LEVEL", "WARNING"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "jieba"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    quiet_libraries()
     install_masking()  # phone and ID-card numbers never reach a log line, whatever the command
     parser = build_parser()
     args = parser.parse_args(argv)
