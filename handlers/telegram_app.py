@@ -21,6 +21,7 @@ from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, 
 from frontdesk.knowledge import KnowledgeBase
 from frontdesk.phrases import Phrasebook, load_phrases
 from frontdesk.settings import ROOT, Settings
+from handlers.telegram_cards import BUTTON_PREFIX
 from handlers.telegram_citizens import CITIZEN_MESSAGES, AddressedToBot, CitizenHandlers, language_hint
 from handlers.telegram_lifecycle import (
     CITIZEN_COMMANDS,
@@ -33,7 +34,7 @@ from handlers.telegram_lifecycle import (
     start,
     stop,
 )
-from handlers.telegram_operators import BUTTON_PREFIX, OperatorHandlers
+from handlers.telegram_operators import OperatorHandlers
 from handlers.telegram_render import escape
 from handlers.telegram_sending import FrontdeskRateLimiter, RateLimits, TelegramSender
 from handlers.telegram_services import SERVICES, Intervals, Services, services_of

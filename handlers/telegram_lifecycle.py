@@ -23,8 +23,8 @@ from frontdesk.outbox import OutboxWorker
 from frontdesk.reload import KnowledgeWatcher, describe_problems, describe_reload
 from frontdesk.store import open_store
 from handlers.telegram_citizens import PLATFORM
-from handlers.telegram_operators import OperatorRoom
 from handlers.telegram_render import escape, split_text
+from handlers.telegram_room import OperatorRoom
 from handlers.telegram_sending import TelegramSender
 from handlers.telegram_services import Services, services_of
 from handlers.telegram_updates import UPDATES

@@ -23,8 +23,8 @@ from frontdesk.outbox import OutboxWorker
 from frontdesk.phrases import Phrasebook
 from frontdesk.reload import KnowledgeWatcher
 from frontdesk.settings import Settings
-from handlers.telegram_operators import GroupNotifier, OperatorRoom
 from handlers.telegram_render import CallbackCodec
+from handlers.telegram_room import GroupNotifier, OperatorRoom
 from handlers.telegram_sending import TelegramSender
 
 log = logging.getLogger(__name__)
