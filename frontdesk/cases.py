@@ -225,6 +225,12 @@ class DeskStore(Protocol):
     ) -> bool:
         """Append to a case's log; return False when this platform message id was already stored."""
 
+    async def attach(self, case_number: int, platform_message_id: str, attachment: Attachment) -> bool:
+        """Attach a file to the citizen's line stored for a platform message; say whether the line was found."""
+
+    async def set_case_language(self, case_number: int, language: str, line: str) -> bool:
+        """Conduct an active case in another language, with `line` in its log as a system line; say if it changed."""
+
     async def reopen(self, case_number: int, actor: str) -> Case:
         """Put a resolved case back in the queue."""
 
@@ -259,6 +265,9 @@ class DeskStore(Protocol):
 
     async def interaction_text(self, interaction_id: int) -> str | None:
         """Return the question text of a logged interaction, or None."""
+
+    async def citizen_question(self, platform: str, user_id: str, interaction_id: int) -> Interaction | None:
+        """Return a question this citizen asked (a logged interaction), or None when it is not theirs or is gone."""
 
     async def citizen_language(self, platform: str, user_id: str) -> str | None:
         """Return the language the citizen chose with /lang, if any."""

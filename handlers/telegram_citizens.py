@@ -4,7 +4,9 @@ One function translates an update into a neutral IncomingMessage (`to_incoming`)
 translates the desk's replies back. Choices arrive as callback queries: each press is acknowledged, the
 keyboard is taken away (showing what was chosen) so it cannot be pressed twice, then the desk answers.
 A message sent on behalf of a chat (an anonymous group admin, a channel) names no person and is politely
-refused; a shared contact joins the citizen's open case; what the desk cannot use gets a polite answer.
+refused; a shared contact joins the citizen's open case; what the desk cannot use gets a polite answer. A
+file's caption is read as the citizen's words: a photo captioned with a question is answered like the
+question, and when it opens or joins a case the file goes with it, into the case and its thread.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes, filters
 
+from frontdesk.desk import half_width_command
 from frontdesk.model import Attachment, Citizen, IncomingMessage, OutgoingMessage, SharedContact
 from handlers.telegram_render import button_label, escape, render
 from intents.language import detect_language
@@ -100,12 +103,21 @@ def to_incoming(update: Update, choice: str | None = None) -> IncomingMessage | 
         return None
     attachment = _attachment(message)
     contact = _contact(message)
-    text = message.text or ""
+    text = half_width_command(message.text or "")  # "／status" is /status here too, as the operators' room reads it
     if chat.type != Chat.PRIVATE:
-        text = _without_mention(text, message.get_bot().username)
+        username = message.get_bot().username
+        text = _without_mention(text, username)
+        if attachment is not None:
+            attachment = dataclasses.replace(attachment, caption=_without_mention(attachment.caption, username))
     unusable = message.text is None and attachment is None and contact is None
     return IncomingMessage(citizen, text=text, message_id=f"{chat.id}:{message.message_id}", language_hint=hint,
                            attachment=attachment, contact=contact, unusable=unusable)
+
+
+def _caption_made_case(before, after, incoming: IncomingMessage) -> bool:
+    """Say whether a file whose caption was the citizen's question just opened or reopened their case."""
+    changed = after is not None and (before is None or before.number != after.number)
+    return changed and incoming.attachment is not None and not incoming.text.strip()
 
 
 class AddressedToBot(filters.MessageFilter):
@@ -196,6 +208,8 @@ class CitizenHandlers:
         try:
             after = await services.store.active_case_for(PLATFORM, incoming.citizen.user_id)
             await services.room.citizen_activity(bot, before, after, incoming, message)
+            if _caption_made_case(before, after, incoming):  # the card shows the caption; the file goes under it
+                await services.room.citizen_line(bot, after, incoming, message)
         except Exception as exc:  # the citizen's own reply must not depend on the group
             log.error("updating the operators' group failed: %s", type(exc).__name__)
 

@@ -1,5 +1,6 @@
 """Cases as records: open one, find them by number, citizen or holder, follow the citizen to the chat they
-last wrote from, and say why a step was refused.
+last wrote from and to the language they chose, find the question a case would start from, and say why a step
+was refused.
 
 Part of SqliteStore, which gives it the connection (`_read`, `_write`, `_one`, `_all`) and the clock;
 the case log's first line and event are written by CaseLog.
@@ -7,10 +8,10 @@ the case log's first line and event are written by CaseLog.
 
 from __future__ import annotations
 
-from frontdesk.cases import PRIORITIES, Case, CaseError
+from frontdesk.cases import PRIORITIES, Case, CaseError, Interaction
 from frontdesk.clock import DAY
 from frontdesk.model import Citizen
-from frontdesk.store.rows import case_from
+from frontdesk.store.rows import case_from, interaction_from
 
 
 class CaseRecords:
@@ -91,6 +92,29 @@ class CaseRecords:
         await db.execute("UPDATE outbox SET chat_id = ? WHERE case_number = ? AND status = 'pending'",
                          (chat_id, number))
         await self._event(db, number, "chat_moved", actor, now, detail=f"{old_chat} -> {chat_id}")
+
+    async def set_case_language(self, case_number: int, language: str, line: str) -> bool:
+        """Conduct an active case in another language, with `line` in its log as a system line; say if it changed."""
+        async with self._write() as db:
+            now = self.clock()
+            row = await self._one(
+                db, """UPDATE cases SET language = ?, updated_at = ?
+                       WHERE number = ? AND status IN ('open', 'claimed') AND language <> ? RETURNING number""",
+                (language, now, case_number, language),
+            )
+            if row is None:
+                return False
+            await self._insert_message(db, case_number, "system", line, now)
+            return True
+
+    async def citizen_question(self, platform: str, user_id: str, interaction_id: int) -> Interaction | None:
+        """Return a question this citizen asked (a logged interaction), or None when it is not theirs or is gone."""
+        async with self._read() as db:
+            row = await self._one(
+                db, "SELECT * FROM interactions WHERE id = ? AND platform = ? AND user_id = ?",
+                (interaction_id, platform, user_id),
+            )
+        return interaction_from(row) if row else None
 
     async def active_case_for(self, platform: str, user_id: str) -> Case | None:
         """Return the citizen's open or claimed case, if any."""

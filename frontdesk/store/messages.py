@@ -34,6 +34,20 @@ class CaseLog:
                 await db.execute("UPDATE cases SET updated_at = ? WHERE number = ?", (now, case_number))
             return added is not None
 
+    async def attach(self, case_number: int, platform_message_id: str, attachment: Attachment) -> bool:
+        """Attach a file to the citizen's line stored for a platform message (a photo whose caption opened the case).
+
+        Say whether a line without an attachment was found for it.
+        """
+        async with self._write() as db:
+            row = await self._one(
+                db, """UPDATE case_messages SET attachment_kind = ?, attachment_ref = ?, attachment_caption = ?
+                       WHERE case_number = ? AND author = 'citizen' AND platform_message_id = ?
+                         AND attachment_kind IS NULL RETURNING id""",
+                (attachment.kind, attachment.ref, attachment.caption, case_number, platform_message_id),
+            )
+            return row is not None
+
     async def add_note(self, case_number: int, operator_id: str, text: str) -> CaseMessage:
         """Add an internal note (never shown to the citizen) to any case."""
         async with self._write() as db:
