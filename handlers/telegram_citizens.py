@@ -172,15 +172,15 @@ class CitizenHandlers:
         chat = update.effective_chat
         in_group = chat.type != Chat.PRIVATE
         before = await services.store.active_case_for(PLATFORM, incoming.citizen.user_id)
-        try:
-            replies = await services.desk.handle(incoming)
-        finally:  # what the desk stored reaches the operators even when its reply failed
-            await self._show_operators(context.bot, before, incoming, update.effective_message)
         reply_to = update.effective_message.message_id if in_group else None
         try:
-            await send_replies(context.bot, chat.id, replies, services.codec, reply_to=reply_to)
-        except Forbidden:
-            log.info("a citizen chat blocked the bot; replies dropped")
+            replies = await services.desk.handle(incoming)
+            try:  # the citizen first: the group may be slow (Telegram allows it ~20 messages a minute)
+                await send_replies(context.bot, chat.id, replies, services.codec, reply_to=reply_to)
+            except Forbidden:
+                log.info("a citizen chat blocked the bot; replies dropped")
+        finally:  # what the desk stored reaches the operators even when the reply failed
+            await self._show_operators(context.bot, before, incoming, update.effective_message)
 
     async def _refuse_anonymous(self, bot, message: Message) -> None:
         """Politely turn away a message sent as a chat (an anonymous admin, a channel): it names no person.

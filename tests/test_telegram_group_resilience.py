@@ -298,3 +298,12 @@ async def test_debug_logging_keeps_citizens_texts_and_names_out_of_the_libraries
     assert "INFO telegram.ext.Application" in log  # the libraries still say what they do
     for secret in ("秘密文本XYZ", "\\u79d8\\u5bc6", "Secretname", TOKEN):
         assert secret not in log
+
+
+async def test_the_citizen_is_answered_before_the_group_is_told(bot):
+    """The group is slow (about 20 messages a minute) and may fail: the citizen's reply must not wait for it."""
+    await bot.handoff()
+    sends = [c for c in bot.api.calls if c.method == "sendMessage"]
+    to_citizen = next(i for i, c in enumerate(sends) if c.params["chat_id"] == CITIZEN["id"])
+    to_group = next(i for i, c in enumerate(sends) if c.params["chat_id"] == GROUP)
+    assert to_citizen < to_group
