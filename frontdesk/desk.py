@@ -4,49 +4,34 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
-import re
 
-from frontdesk.cases import Case, CaseError, DeskStore, Interaction
+from frontdesk.cases import Case, CaseError, DeskStore
+from frontdesk.desk_choices import (
+    CHOICE_CHARS,
+    LANGUAGE_NAMES,
+    MAX_ROW_ID,
+    DeskChoices,
+    case_label,
+    category_key,
+    row_id,
+)
+from frontdesk.desk_commands import COMMANDS, FULL_WIDTH_SLASH, DeskCommands, half_width_command, split_command
 from frontdesk.faq import Entry
 from frontdesk.knowledge import Knowledge, KnowledgeBase
 from frontdesk.model import Choice, IncomingMessage, OutgoingMessage, SharedContact
-from frontdesk.operator_wording import snippet
 from frontdesk.settings import Settings
 from intents.language import detect_language
 from intents.understand import Understanding, understand
 
-COMMANDS = ("/start", "/help", "/human", "/status", "/cancel", "/lang")
-LANGUAGE_NAMES = {"zh": "中文", "en": "English"}  # the /lang buttons: each language in its own words
+__all__ = [
+    "CHOICE_CHARS", "COMMANDS", "FULL_WIDTH_SLASH", "HANDOFF_PHRASES", "LANGUAGE_NAMES", "MAX_ROW_ID", "POLITE",
+    "Desk", "case_label", "category_key", "half_width_command", "nothing_to_answer", "row_id", "split_command",
+    "words_of",
+]
+
 POLITE = ("greeting", "thanks", "goodbye")  # intents answered with a phrase; they never open or reopen a case
 HANDOFF_PHRASES = {"urgent": "handoff_urgent", "requested": "handoff_requested", "complaint": "handoff_complaint",
                    "not_helpful": "handoff_not_helpful"}
-CHOICE_CHARS = 60  # a "did you mean" label cut from an answer (when no question is in the language) is this long
-MAX_ROW_ID = 2**63 - 1  # SQLite's largest integer: a bigger number in a choice cannot name a row
-FULL_WIDTH_SLASH = "／"
-_COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@\w+)?(?=\s|$)")  # Telegram's command syntax, any @botname
-_CATEGORY_KEY = re.compile(r"[0-9a-f]{8}")
-# Choices that belong to a logged question name it: faq:ENTRY:ID, fb:y:ID, fb:n:ID, human:ID[:nh], nothanks:ID.
-# This is where the ID sits among the parts after the kind; it gives the press its words and language.
-_QUESTION_PART = {"faq": 1, "fb": 1, "human": 0, "nothanks": 0}
-
-
-def case_label(number: int) -> str:
-    """Return the case number as citizens and operators see it."""
-    return f"#{number}"
-
-
-def row_id(text: str) -> int | None:
-    """Return the id a choice carries (ASCII digits within SQLite's integer range), or None for anything else."""
-    if not text.isascii() or not text.isdigit():
-        return None
-    number = int(text)
-    return number if number <= MAX_ROW_ID else None
-
-
-def half_width_command(text: str) -> str:
-    """Return text with a leading full-width ／ (a Chinese keyboard's slash) as /, so "／status" is /status."""
-    return "/" + text[1:] if text.startswith(FULL_WIDTH_SLASH) else text
 
 
 def words_of(message: IncomingMessage) -> str:
@@ -55,25 +40,12 @@ def words_of(message: IncomingMessage) -> str:
     return half_width_command(text)
 
 
-def split_command(text: str) -> tuple[str, str]:
-    """Return a message's command (lowercased, without @botname) and the words after it; ("", text) if none."""
-    match = _COMMAND.match(text)
-    if match is None:
-        return "", text
-    return "/" + match.group(1).lower(), text[match.end():].strip()
-
-
 def nothing_to_answer(text: str) -> bool:
     """Say whether a message has no letter, digit or character to read (empty, emoji or punctuation only)."""
     return not any(ch.isalnum() for ch in text)
 
 
-def category_key(name: str) -> str:
-    """Return a category's key in the /start menu: from its name, so it stays put when other categories change."""
-    return hashlib.blake2b(name.encode(), digest_size=4).hexdigest()
-
-
-class Desk:
+class Desk(DeskCommands, DeskChoices):
     """The platform-neutral front desk: answers, suggests, or hands the citizen to a human."""
 
     def __init__(self, knowledge: KnowledgeBase, store: DeskStore, settings: Settings):
@@ -310,159 +282,6 @@ class Desk:
         """Return a shared contact as a line of the case log, in the operators' language."""
         shown = " ".join(part for part in (contact.name.strip(), contact.phone.strip()) if part)
         return self.knowledge.current.phrases.say("contact_line", self.settings.operator_language, contact=shown)
-
-    # -- choices -------------------------------------------------------------------------------------
-
-    async def _on_choice(self, message: IncomingMessage, kb: Knowledge, active: Case | None) -> list[OutgoingMessage]:
-        """Answer a pressed choice in the language it was offered in (a press has no words to tell it by)."""
-        kind, _, arg = message.choice.partition(":")
-        parts = arg.split(":")
-        asked = await self._asked(message, kind, parts)
-        lang = await self._language(message, asked.language if asked else None)
-        if kind == "faq":
-            return await self._on_entry_choice(message, kb, lang, parts[0], asked)
-        if kind == "fb":
-            return await self._on_feedback(kb, lang, parts[0] == "y", asked)
-        if kind == "human":
-            return await self._human_from_choice(message, kb, lang, parts[1:2] == ["nh"], asked, active)
-        if kind == "nothanks":
-            return [self._say(kb, "no_thanks_ok", lang)]
-        if kind == "lang" and arg in LANGUAGE_NAMES:
-            return await self._choose_language(message, kb, arg, active)
-        if kind == "cat":
-            return self._category(kb, lang, arg)
-        return [self._say(kb, "empty", lang)]
-
-    async def _asked(self, message: IncomingMessage, kind: str, parts: list[str]) -> Interaction | None:
-        """Return the citizen's own logged question a choice was offered for, or None (none named, or not theirs)."""
-        at = _QUESTION_PART.get(kind)
-        number = row_id(parts[at]) if at is not None and at < len(parts) else None
-        if number is None:
-            return None
-        return await self.store.citizen_question(message.citizen.platform, message.citizen.user_id, number)
-
-    async def _on_entry_choice(
-        self, message: IncomingMessage, kb: Knowledge, lang: str, entry_id: str, asked: Interaction | None,
-    ) -> list[OutgoingMessage]:
-        """Answer a picked FAQ entry, logged with the citizen's own words (else the label they pressed)."""
-        entry = kb.faq.get(entry_id)
-        if entry is None:  # removed by a reload since the choice was offered
-            return [self._say(kb, "choice_stale", lang)]
-        words = (asked.text if asked is not None else "") or self._title(entry, lang)
-        return await self._answer(message, words, kb, lang, None, entry)
-
-    async def _on_feedback(
-        self, kb: Knowledge, lang: str, helpful: bool, asked: Interaction | None,
-    ) -> list[OutgoingMessage]:
-        """Record the verdict on an answer; after "not helpful", offer a person."""
-        if asked is None:  # forged, garbled or someone else's: nothing to record the verdict on
-            return [self._say(kb, "empty", lang)]
-        await self.store.record_feedback(asked.id, helpful)
-        if helpful:
-            return [self._say(kb, "feedback_thanks", lang)]
-        choices = (Choice(f"human:{asked.id}:nh", kb.phrases.say("feedback_to_human", lang)),
-                   Choice(f"nothanks:{asked.id}", kb.phrases.say("feedback_no_thanks", lang)))
-        return [OutgoingMessage(kb.phrases.say("feedback_sorry", lang), choices, "feedback", language=lang)]
-
-    async def _human_from_choice(
-        self, message: IncomingMessage, kb: Knowledge, lang: str, not_helpful: bool, asked: Interaction | None,
-        active: Case | None,
-    ) -> list[OutgoingMessage]:
-        """Hand the citizen to a person with the words they wrote; after "not helpful", say which answer they saw."""
-        if active is not None:
-            return [self._say(kb, "case_still_open", lang, case=case_label(active.number))]
-        question = (asked.text if asked is not None else "") or kb.phrases.say("suggest_none", lang)
-        seen_entry = asked.entry_id if not_helpful and asked is not None and asked.decision == "answer" else None
-        entry = kb.faq.get(seen_entry) if seen_entry else None
-        reason = "not_helpful" if not_helpful else "requested"
-        replies = await self._handoff(message, question, kb, lang, None, reason, "normal",
-                                      entry.category if entry else None)
-        if seen_entry:
-            await self._note_answer_seen(replies[0].case_number, kb, seen_entry, entry)
-        return replies
-
-    async def _note_answer_seen(self, case_number: int, kb: Knowledge, entry_id: str, entry: Entry | None) -> None:
-        """Tell the case's operators which FAQ answer the citizen found not helpful."""
-        language = self.settings.operator_language
-        question = self._title(entry, language) if entry is not None else entry_id
-        line = kb.phrases.say("answer_seen_line", language, question=question, entry=entry_id)
-        await self.store.add_message(case_number, "system", line)
-
-    async def _choose_language(
-        self, message: IncomingMessage, kb: Knowledge, lang: str, active: Case | None,
-    ) -> list[OutgoingMessage]:
-        """Remember the citizen's language; an open case follows it (its notices, /faq answers and card)."""
-        await self.store.set_citizen_language(message.citizen.platform, message.citizen.user_id, lang)
-        if active is not None:
-            line = kb.phrases.say("case_language_line", self.settings.operator_language,
-                                  chosen=LANGUAGE_NAMES[lang])
-            await self.store.set_case_language(active.number, lang, line)
-        return [self._say(kb, "lang_set", lang)]
-
-    # -- commands ------------------------------------------------------------------------------------
-
-    async def _on_command(self, command: str, rest: str, message: IncomingMessage, kb: Knowledge, lang: str,
-                          active: Case | None):
-        fields = {"hours": self.settings.hotline_hours, "phone": self.settings.hotline_phone,
-                  "hotline_name": kb.phrases.say("hotline_name", lang)}
-        if command == "/start":
-            menu = tuple(Choice(f"cat:{category_key(name)}", name) for name in self._categories(kb))
-            return [self._say(kb, "welcome", lang, **fields),
-                    OutgoingMessage(kb.phrases.say("menu_prompt", lang), menu, "menu", language=lang)]
-        if command == "/help":
-            return [self._say(kb, "help", lang, **fields)]
-        if command == "/lang":
-            choices = tuple(Choice(f"lang:{code}", name) for code, name in LANGUAGE_NAMES.items())
-            return [OutgoingMessage(kb.phrases.say("lang_prompt", lang), choices, "menu", language=lang)]
-        if command == "/status":
-            if active is None:
-                return [self._say(kb, "status_none", lang)]
-            await self._follow(active, message)
-            label = case_label(active.number)
-            if active.status == "claimed":
-                return [self._say(kb, "status_claimed", lang, case=label)]
-            position = await self.store.queue_position(active.number) or 1
-            return [self._say(kb, "status_open", lang, case=label, ahead=position - 1)]
-        if command == "/cancel":
-            if active is None:
-                return [self._say(kb, "cancel_none", lang)]
-            await self.store.cancel(active.number, self._actor(message))
-            return [self._say(kb, "cancel_done", lang, case=case_label(active.number))]
-        if active is not None:  # /human with a case already open
-            await self._follow(active, message)
-            return [self._say(kb, "case_still_open", lang, case=case_label(active.number))]
-        return await self._handoff(message, rest or command, kb, lang, None, "requested", "normal", None)
-
-    @staticmethod
-    def _categories(kb: Knowledge) -> list[str]:
-        seen: dict[str, None] = {}
-        for entry in kb.faq.entries:
-            if entry.category:
-                seen.setdefault(entry.category, None)
-        return list(seen)
-
-    def _category(self, kb: Knowledge, lang: str, key: str) -> list[OutgoingMessage]:
-        """List a category's entries; a key no category has now (removed by a reload) has expired."""
-        if not _CATEGORY_KEY.fullmatch(key):  # forged or garbled
-            return [self._say(kb, "empty", lang)]
-        name = next((name for name in self._categories(kb) if category_key(name) == key), None)
-        if name is None:
-            return [self._say(kb, "choice_stale", lang)]
-        entries = [e for e in kb.faq.entries if e.category == name][:10]
-        choices = tuple(Choice(f"faq:{e.id}", self._title(e, lang)) for e in entries)
-        return [OutgoingMessage(kb.phrases.say("category_prompt", lang, category=name), choices, "menu", language=lang)]
-
-    @staticmethod
-    def _title(entry: Entry | None, lang: str) -> str:
-        """Label a choice in the citizen's language: a question of the entry, else the start of its answer."""
-        if entry is None:
-            return "?"
-        for question in entry.questions:
-            if detect_language(question, "zh") == lang:
-                return question
-        if lang in entry.answers:
-            return snippet(entry.answers[lang], CHOICE_CHARS)
-        return entry.questions[0]
 
     async def _log(self, message, text, lang, seen: Understanding | None, case_number, decision: str | None = None):
         top = seen.decision.candidates[0] if seen and seen.decision.candidates else None
