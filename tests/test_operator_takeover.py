@@ -7,13 +7,11 @@ import asyncio
 import dataclasses
 
 import pytest
+from operator_harness import PHRASES, WANG, clock_fixture, say, store_fixture, taken_case
 
 from frontdesk.cases import CaseError
-from frontdesk.clock import ManualClock
-from frontdesk.model import Citizen
-from frontdesk.operators import OperatorDesk, load_operator_phrases
+from frontdesk.operators import OperatorDesk
 from frontdesk.settings import Operator, QueueSettings, Settings
-from frontdesk.store import SqliteStore
 
 SETTINGS = Settings(
     queue=QueueSettings(claim_limits={"urgent": 300.0, "high": 1800.0, "normal": 7200.0}, supervisor="lead"),
@@ -21,26 +19,13 @@ SETTINGS = Settings(
                Operator("lead", "值班长 / Shift lead")),
 )
 NO_SUPERVISOR = dataclasses.replace(SETTINGS, queue=dataclasses.replace(SETTINGS.queue, supervisor=None))
-PHRASES = load_operator_phrases()
-WANG = Citizen("console", "wang", "wang", "王先生")
 DUTY1 = "值班员一 (duty1)"
 DUTY2 = "值班员二 (duty2)"
 LEAD = "值班长 (lead)"
 
 
-def say(key: str, **fields) -> str:
-    return PHRASES.say(key, "zh", **fields)
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-async def store(tmp_path, clock):
-    async with SqliteStore(tmp_path / "ops.sqlite3", clock=clock) as s:
-        yield s
+clock = clock_fixture()
+store = store_fixture()
 
 
 @pytest.fixture
@@ -53,10 +38,7 @@ def led_desk(store, clock) -> OperatorDesk:
     return OperatorDesk(store, SETTINGS, PHRASES, clock=clock)
 
 
-async def held_by_duty1(store, desk) -> int:
-    case = await store.open_case(WANG, reason="unmatched", priority="normal", question="明天停水吗", language="zh")
-    await desk.handle("duty1", f"/take {case.number}")
-    return case.number
+held_by_duty1 = taken_case
 
 
 async def test_an_on_duty_operator_takes_over_a_case_whose_holder_went_off_duty(desk, store, clock):

@@ -4,12 +4,10 @@ and a reopened case starts afresh: no old department or summary shown for the ci
 from __future__ import annotations
 
 import pytest
+from operator_harness import PHRASES, clock_fixture, say, store_fixture, taken_case
 
-from frontdesk.clock import ManualClock
-from frontdesk.model import Citizen
-from frontdesk.operators import OperatorDesk, load_operator_phrases
+from frontdesk.operators import OperatorDesk
 from frontdesk.settings import Operator, QueueSettings, Settings
-from frontdesk.store import SqliteStore
 
 SETTINGS = Settings(
     queue=QueueSettings(claim_limits={"urgent": 300.0, "high": 1800.0, "normal": 7200.0}, reopen_days=3,
@@ -17,23 +15,10 @@ SETTINGS = Settings(
     operators=(Operator("duty1", "值班员一 / Duty 1"), Operator("duty2", "值班员二 / Duty 2")),
     departments={"health": "卫健局 / Health Commission"},
 )
-PHRASES = load_operator_phrases()
-WANG = Citizen("console", "wang", "wang", "王先生")
 
 
-def say(key: str, **fields) -> str:
-    return PHRASES.say(key, "zh", **fields)
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-async def store(tmp_path, clock):
-    async with SqliteStore(tmp_path / "ops.sqlite3", clock=clock) as s:
-        yield s
+clock = clock_fixture()
+store = store_fixture()
 
 
 @pytest.fixture
@@ -41,10 +26,7 @@ def desk(store, clock) -> OperatorDesk:
     return OperatorDesk(store, SETTINGS, PHRASES, clock=clock)
 
 
-async def taken(store, desk) -> int:
-    case = await store.open_case(WANG, reason="unmatched", priority="normal", question="明天停水吗", language="zh")
-    await desk.handle("duty1", f"/take {case.number}")
-    return case.number
+taken = taken_case
 
 
 async def pending_of(desk) -> str:

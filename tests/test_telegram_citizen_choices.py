@@ -2,26 +2,18 @@
 whatever the phone's language, and a photo's caption is read as the citizen's words.
 
 Each test starts the real Application against the local fake Bot API server (tests/fake_bot_api.py), as
-tests/test_telegram_e2e.py does (its fixtures are copied here).
+tests/test_telegram_e2e.py does (the harness is tests/telegram_harness.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
-from pathlib import Path
 
 import pytest
 from fake_bot_api import FakeBotApi
+from telegram_harness import GROUP, bot_fixture, knowledge_fixture
 
-from frontdesk.knowledge import KnowledgeBase
-from frontdesk.settings import load_settings
-from handlers.telegram_app import Intervals, RateLimits, build_application, services_of, start, stop
-
-ROOT = Path(__file__).resolve().parent.parent
-TOKEN = "123456:TEST-token"
-GROUP = -1001234567890
 GERMAN_PHONE = FakeBotApi.user(2001, "Alice", language_code="de")  # writes English
 NO_LANGUAGE = FakeBotApi.user(2002, "Bob", language_code=None)  # writes English; Telegram sent no language
 ENGLISH_PHONE = FakeBotApi.user(2003, "李", language_code="en")  # writes Chinese
@@ -40,54 +32,8 @@ entries:
 """
 COMPLAINT = "我要投诉这家药店哄抬口罩价格，这是照片"
 
-
-@pytest.fixture(scope="module")
-def knowledge(tmp_path_factory):
-    faq = tmp_path_factory.mktemp("faq") / "faq.yaml"
-    faq.write_text(FAQ, encoding="utf-8")
-    settings = load_settings(ROOT / "settings.yaml", environ={})
-    return KnowledgeBase(faq, settings.intents_path, settings.messages_paths)
-
-
-class Bot:
-    """A running bot against a fake Bot API server, with shortcuts for what the tests look at."""
-
-    def __init__(self, api: FakeBotApi, app):
-        self.api = api
-        self.app = app
-
-    @property
-    def store(self):
-        """Return the bot's case store."""
-        return services_of(self.app).store
-
-    async def said_to(self, user: dict, contains: str, **kw):
-        """Wait for a successful sendMessage to the user's chat containing the text."""
-        return await self.api.wait_for(
-            "sendMessage", lambda c: c.params["chat_id"] == user["id"] and contains in c.params["text"], **kw)
-
-    def buttons(self, message: dict) -> list[str]:
-        """Return the callback data of a sent message's buttons, as the server now has the message."""
-        current = self.api.messages[(message["chat"]["id"], message["message_id"])]
-        markup = current.get("reply_markup") or {"inline_keyboard": []}
-        return [b["callback_data"] for row in markup["inline_keyboard"] for b in row]
-
-
-@pytest.fixture
-async def bot(tmp_path, knowledge):
-    api = await FakeBotApi(TOKEN).start()
-    api.add_group(GROUP, "值班群")
-    settings = load_settings(ROOT / "settings.yaml", environ={"OPERATOR_IDS": "9001"})
-    settings = dataclasses.replace(
-        settings, faq_path=knowledge.faq_path, db_path=tmp_path / "bot.sqlite3", telegram_token=TOKEN,
-        telegram_base_url=api.base_url, operator_chat_id=str(GROUP),
-    )
-    app = build_application(settings, knowledge, limits=RateLimits(private_per_second=50, private_burst=50),
-                            intervals=Intervals(outbox=0.2, sweep=0.2, reload=0, poll_timeout=1))
-    await start(app)
-    yield Bot(api, app)
-    await asyncio.wait_for(stop(app), 15)
-    await api.stop()
+knowledge = knowledge_fixture(FAQ)
+bot = bot_fixture()
 
 
 def has_chinese(text: str) -> bool:

@@ -1,78 +1,38 @@
 """Where a citizen's case is answered, who counts as a citizen, and what a citizen may send, end to end on Telegram.
 
 Each test starts the real Application against the local fake Bot API server (tests/fake_bot_api.py), as
-tests/test_telegram_e2e.py does (its fixtures are copied here), and follows one citizen's case through it.
+tests/test_telegram_e2e.py does (the harness is tests/telegram_harness.py), and follows one citizen's case through it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
-import time
-from pathlib import Path
 
-import pytest
-from fake_bot_api import FakeBotApi
+from telegram_harness import (
+    CITIZEN,
+    GROUP,
+    HUGE,
+    OPERATOR,
+    UNMATCHED,
+    YELLOW_FAQ,
+    bot_fixture,
+    eventually,
+    handler_errors,
+    knowledge_fixture,
+)
+from telegram_harness import Bot as HarnessBot
 
-from frontdesk.knowledge import KnowledgeBase
 from frontdesk.privacy import mask
-from frontdesk.settings import load_settings
-from handlers.telegram_app import Intervals, RateLimits, build_application, services_of, start, stop
 
-ROOT = Path(__file__).resolve().parent.parent
-TOKEN = "123456:TEST-token"
-GROUP = -1001234567890
 PUBLIC = -100555  # a residents' group where a citizen asks the bot in public
 OTHER_PUBLIC = -100666
-OPERATOR = FakeBotApi.user(9001, "Wang", language_code="zh-hans")
-CITIZEN = FakeBotApi.user(1001, "张三", language_code="zh-hans")
 ANONYMOUS_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
 CHANNEL = {"id": -100777, "type": "channel", "title": "社区通知频道"}
-FAQ = """\
-version: 1
-entries:
-  - id: health-code-yellow
-    category: 健康码
-    questions: [健康码变黄了怎么办, "My health code turned yellow, what should I do?"]
-    answer: {zh: "黄码请按提示完成三天两检。", en: "With a yellow code take two tests in three days."}
-"""
-UNMATCHED = "我想问一下停车场收费标准"
-HUGE = "99999999999999999999"  # passes isdigit() but does not fit SQLite's INTEGER
 
 
-async def eventually(check, timeout: float = 5.0, what: str = "condition"):
-    """Poll an async check until it returns something truthy (store writes land just after the API call)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout}s")
-        await asyncio.sleep(0.02)
-
-
-@pytest.fixture(scope="module")
-def knowledge(tmp_path_factory):
-    faq = tmp_path_factory.mktemp("faq") / "faq.yaml"
-    faq.write_text(FAQ, encoding="utf-8")
-    settings = load_settings(ROOT / "settings.yaml", environ={})
-    return KnowledgeBase(faq, settings.intents_path, settings.messages_paths)
-
-
-class Bot:
-    """A running bot against a fake Bot API server, with shortcuts for what the tests look at."""
-
-    def __init__(self, api: FakeBotApi, app, group: dict):
-        self.api = api
-        self.app = app
-        self.group = group
-
-    @property
-    def store(self):
-        """Return the bot's case store."""
-        return services_of(self.app).store
+class Bot(HarnessBot):
+    """The harness's bot, waiting on any chat by its id, with shortcuts for cards, groups and any content."""
 
     async def said_to(self, chat_id: int, contains: str, **kw):
         """Wait for a successful sendMessage to a chat containing the text."""
@@ -112,32 +72,8 @@ class Bot:
         return message
 
 
-async def _running(tmp_path, knowledge):
-    """Start a bot on tmp_path/bot.sqlite3 against a new fake Bot API server."""
-    api = await FakeBotApi(TOKEN).start()
-    group = api.add_group(GROUP, "值班群")
-    settings = load_settings(ROOT / "settings.yaml", environ={"OPERATOR_IDS": "9001"})
-    settings = dataclasses.replace(
-        settings, faq_path=knowledge.faq_path, db_path=tmp_path / "bot.sqlite3", telegram_token=TOKEN,
-        telegram_base_url=api.base_url, operator_chat_id=str(GROUP),
-    )
-    app = build_application(settings, knowledge, limits=RateLimits(private_per_second=50, private_burst=50),
-                            intervals=Intervals(outbox=0.2, sweep=0.2, reload=0, poll_timeout=1))
-    await start(app)
-    return Bot(api, app, group)
-
-
-@pytest.fixture
-async def bot(tmp_path, knowledge):
-    running = await _running(tmp_path, knowledge)
-    yield running
-    await asyncio.wait_for(stop(running.app), 15)  # a shutdown that hangs fails the test instead of the run
-    await running.api.stop()
-
-
-def handler_errors(caplog) -> list[str]:
-    """Return the handler failures the application logged."""
-    return [r.getMessage() for r in caplog.records if r.name == "handlers.telegram_app" and r.levelno >= logging.ERROR]
+knowledge = knowledge_fixture(YELLOW_FAQ)
+bot = bot_fixture(Bot)
 
 
 # -- 1. replies go where the citizen last wrote about the case --------------------------------------------

@@ -7,36 +7,31 @@ a real SQLite file), feeds updates as Telegram would, and waits for the Bot API 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+import functools
 import logging
-import time
-from pathlib import Path
 
-import pytest
-from fake_bot_api import FakeBotApi
+from telegram_harness import (
+    CITIZEN,
+    CITIZEN_EN,
+    GROUP,
+    OPERATOR,
+    OUTSIDER,
+    ROOT,
+    TOKEN,
+    UNMATCHED,
+    bot_fixture,
+    eventually,
+    knowledge_fixture,
+    running,
+)
+from telegram_harness import Bot as HarnessBot
 
 from frontdesk.desk import category_key
 from frontdesk.knowledge import KnowledgeBase
 from frontdesk.model import Citizen
 from frontdesk.settings import load_settings
-from handlers.telegram_app import (
-    OPERATOR_COMMANDS,
-    Intervals,
-    RateLimits,
-    build_application,
-    load_telegram_phrases,
-    services_of,
-    start,
-    stop,
-)
+from handlers.telegram_app import OPERATOR_COMMANDS, load_telegram_phrases, services_of, stop
 
-ROOT = Path(__file__).resolve().parent.parent
-TOKEN = "123456:TEST-token"
-GROUP = -1001234567890
-OPERATOR = FakeBotApi.user(9001, "Wang", language_code="zh-hans")
-OUTSIDER = FakeBotApi.user(9002, "Visitor", language_code="en")
-CITIZEN = FakeBotApi.user(1001, "张三", language_code="zh-hans")
-CITIZEN_EN = FakeBotApi.user(1002, "Alice", "Smith", language_code="en")
 LONG_PARAGRAPH = "隔离期间请每日测量体温并如实上报，如有发热、咳嗽等症状请及时联系社区工作人员。" * 12
 FAQ = f"""\
 version: 1
@@ -72,51 +67,10 @@ entries:
 {chr(10).join("        " + LONG_PARAGRAPH for _ in range(12))}
       en: Please read the Chinese text.
 """
-UNMATCHED = "我想问一下停车场收费标准"
 
 
-async def eventually(check, timeout: float = 5.0, what: str = "condition"):
-    """Poll an async check until it returns something truthy (store writes land just after the API call)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout}s")
-        await asyncio.sleep(0.02)
-
-
-@pytest.fixture(scope="module")
-def knowledge(tmp_path_factory):
-    faq = tmp_path_factory.mktemp("faq") / "faq.yaml"
-    faq.write_text(FAQ, encoding="utf-8")
-    settings = load_settings(ROOT / "settings.yaml", environ={})
-    return KnowledgeBase(faq, settings.intents_path, settings.messages_paths)
-
-
-class Bot:
-    """A running bot against a fake Bot API server, with shortcuts for what the tests look at."""
-
-    def __init__(self, api: FakeBotApi, app, group: dict):
-        self.api = api
-        self.app = app
-        self.group = group
-
-    @property
-    def store(self):
-        """Return the bot's case store."""
-        return services_of(self.app).store
-
-    async def said_to(self, user: dict, contains: str, **kw):
-        """Wait for a successful sendMessage to the user's chat containing the text."""
-        return await self.api.wait_for(
-            "sendMessage", lambda c: c.params["chat_id"] == user["id"] and contains in c.params["text"], **kw)
-
-    async def posted(self, contains: str, **kw):
-        """Wait for a successful sendMessage to the operators' group containing the text."""
-        return await self.api.wait_for(
-            "sendMessage", lambda c: c.params["chat_id"] == GROUP and contains in c.params["text"], **kw)
+class Bot(HarnessBot):
+    """The harness's bot, whose handoff also waits for the citizen's case number, and which finds a case's card."""
 
     async def card(self, number: int):
         """Wait for the card of case `number` and return the posted message."""
@@ -135,36 +89,10 @@ class Bot:
         assert f"#{number}" in call.params["text"]
         return call.result
 
-    def buttons(self, message: dict) -> list[str]:
-        """Return the callback data of a sent message's buttons, as the server now has the message."""
-        current = self.api.messages[(message["chat"]["id"], message["message_id"])]
-        markup = current.get("reply_markup") or {"inline_keyboard": []}
-        return [b["callback_data"] for row in markup["inline_keyboard"] for b in row]
 
-
-async def _running(tmp_path, knowledge, *, forum=False, limits=None, claim_limits=None, reload=0, api=None):
-    """Start a bot on tmp_path/bot.sqlite3 against a new fake Bot API server (or `api`: a restart)."""
-    api = api or await FakeBotApi(TOKEN).start()
-    group = api.add_group(GROUP, "值班群", forum=forum)
-    settings = load_settings(ROOT / "settings.yaml", environ={"OPERATOR_IDS": "9001"})
-    queue = dataclasses.replace(settings.queue, claim_limits=claim_limits or settings.queue.claim_limits)
-    settings = dataclasses.replace(
-        settings, faq_path=knowledge.faq_path, db_path=tmp_path / "bot.sqlite3", telegram_token=TOKEN,
-        telegram_base_url=api.base_url, operator_chat_id=str(GROUP), queue=queue,
-    )
-    limits = limits or RateLimits(private_per_second=50, private_burst=50)
-    app = build_application(settings, knowledge, limits=limits,
-                            intervals=Intervals(outbox=0.2, sweep=0.2, reload=reload, poll_timeout=1))
-    await start(app)
-    return Bot(api, app, group)
-
-
-@pytest.fixture
-async def bot(tmp_path, knowledge):
-    running = await _running(tmp_path, knowledge)
-    yield running
-    await asyncio.wait_for(stop(running.app), 15)  # a shutdown that hangs fails the test instead of the run
-    await running.api.stop()
+knowledge = knowledge_fixture(FAQ)
+_running = functools.partial(running, bot_class=Bot)
+bot = bot_fixture(Bot)
 
 
 # -- citizens ------------------------------------------------------------------------------------------

@@ -9,68 +9,35 @@ hint); debug logging keeps the libraries' payload dumps out of the log.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+import functools
 import os
 import signal
 import sys
-from pathlib import Path
 
-import pytest
 from fake_bot_api import FakeBotApi
+from telegram_harness import (
+    CITIZEN,
+    CITIZEN_EN,
+    GROUP,
+    OPERATOR,
+    ROOT,
+    TOKEN,
+    UNMATCHED,
+    YELLOW_FAQ,
+    bot_fixture,
+    knowledge_fixture,
+    running,
+    stopped,
+)
+from telegram_harness import Bot as HarnessBot
 
-from frontdesk.knowledge import KnowledgeBase
-from frontdesk.settings import load_settings
-from handlers.telegram_app import Intervals, RateLimits, build_application, services_of, start, stop
+from handlers.telegram_app import services_of
 
-ROOT = Path(__file__).resolve().parent.parent
-TOKEN = "123456:TEST-token"
-GROUP = -1001234567890
-OPERATOR = FakeBotApi.user(9001, "Wang", language_code="zh-hans")
-CITIZEN = FakeBotApi.user(1001, "张三", language_code="zh-hans")
-CITIZEN_EN = FakeBotApi.user(1002, "Alice", "Smith", language_code="en")
-FAQ = """\
-version: 1
-entries:
-  - id: health-code-yellow
-    category: 健康码
-    questions:
-      - 健康码变黄了怎么办
-      - My health code turned yellow, what should I do?
-    answer: {zh: "黄码请按提示完成三天两检。", en: "With a yellow code take two tests in three days."}
-"""
-UNMATCHED = "我想问一下停车场收费标准"
+FAQ = YELLOW_FAQ
 
 
-@pytest.fixture(scope="module")
-def knowledge(tmp_path_factory):
-    faq = tmp_path_factory.mktemp("faq") / "faq.yaml"
-    faq.write_text(FAQ, encoding="utf-8")
-    settings = load_settings(ROOT / "settings.yaml", environ={})
-    return KnowledgeBase(faq, settings.intents_path, settings.messages_paths)
-
-
-class Bot:
-    """A running bot against a fake Bot API server, with shortcuts for what the tests look at."""
-
-    def __init__(self, api: FakeBotApi, app, group: dict):
-        self.api = api
-        self.app = app
-        self.group = group
-
-    @property
-    def store(self):
-        """Return the bot's case store."""
-        return services_of(self.app).store
-
-    async def said_to(self, user: dict, contains: str, **kw):
-        """Wait for a successful sendMessage to the user's chat containing the text."""
-        return await self.api.wait_for(
-            "sendMessage", lambda c: c.params["chat_id"] == user["id"] and contains in c.params["text"], **kw)
-
-    async def posted(self, contains: str, **kw):
-        """Wait for a successful sendMessage to the operators' group containing the text."""
-        return await self.api.wait_for(
-            "sendMessage", lambda c: c.params["chat_id"] == GROUP and contains in c.params["text"], **kw)
+class Bot(HarnessBot):
+    """The harness's bot, with the group's sends, the cards and a case's recorded posts at hand."""
 
     def group_sends(self, contains: str, *, ok: bool = True) -> list:
         """Return the sendMessage calls to the group containing `contains` that succeeded (or failed)."""
@@ -81,53 +48,15 @@ class Bot:
         return [c for c in self.api.calls_to("sendMessage", GROUP)
                 if c.ok and "op:take:" in str(c.params.get("reply_markup"))]
 
-    async def handoff(self, user: dict = CITIZEN, text: str = UNMATCHED) -> dict:
-        """Have the citizen write something the FAQ cannot answer; return the case card message."""
-        seen = len(self.api.calls)
-        self.api.send_text(user, text)
-        call = await self.api.wait_for(
-            "sendMessage", lambda c: c.params["chat_id"] == GROUP and "op:take:" in str(c.params.get("reply_markup")),
-            after=seen)
-        return call.result
-
     async def posts(self, number: int, kind: str) -> list:
         """Return the case's posts of one kind the store recorded."""
         return [p for p in await self.store.case_posts(number, "telegram") if p.kind == kind]
 
 
-async def _running(tmp_path, knowledge, *, forum=False, claim_limits=None) -> Bot:
-    """Start a bot on tmp_path/bot.sqlite3 against a new fake Bot API server (sweeps every 0.2 s)."""
-    api = await FakeBotApi(TOKEN).start()
-    group = api.add_group(GROUP, "值班群", forum=forum)
-    settings = load_settings(ROOT / "settings.yaml", environ={"OPERATOR_IDS": "9001"})
-    queue = dataclasses.replace(settings.queue, claim_limits=claim_limits or settings.queue.claim_limits)
-    settings = dataclasses.replace(
-        settings, faq_path=knowledge.faq_path, db_path=tmp_path / "bot.sqlite3", telegram_token=TOKEN,
-        telegram_base_url=api.base_url, operator_chat_id=str(GROUP), queue=queue,
-    )
-    app = build_application(settings, knowledge, limits=RateLimits(private_per_second=50, private_burst=50),
-                            intervals=Intervals(outbox=0.2, sweep=0.2, reload=0, poll_timeout=1))
-    await start(app)
-    return Bot(api, app, group)
-
-
-async def _stopped(bot: Bot) -> None:
-    await asyncio.wait_for(stop(bot.app), 15)  # a shutdown that hangs fails the test instead of the run
-    await bot.api.stop()
-
-
-@pytest.fixture
-async def bot(tmp_path, knowledge):
-    running = await _running(tmp_path, knowledge)
-    yield running
-    await _stopped(running)
-
-
-@pytest.fixture
-async def forum(tmp_path, knowledge):
-    running = await _running(tmp_path, knowledge, forum=True)
-    yield running
-    await _stopped(running)
+knowledge = knowledge_fixture(FAQ)
+_running = functools.partial(running, bot_class=Bot)
+bot = bot_fixture(Bot)
+forum = bot_fixture(Bot, forum=True)
 
 
 # -- forum topics ---------------------------------------------------------------------------------------------
@@ -248,7 +177,7 @@ async def test_a_reply_to_an_overdue_alert_reaches_its_case(tmp_path, knowledge)
         bot.api.send_text(OPERATOR, "抱歉久等，马上为您查询。", chat=bot.group, reply_to=alert.result)
         await bot.said_to(CITIZEN, "马上为您查询")
     finally:
-        await _stopped(bot)
+        await stopped(bot)
 
 
 async def test_a_reply_to_the_queue_gets_a_hint_and_reaches_no_citizen(bot):

@@ -6,69 +6,30 @@ no case can have, and a card Telegram refuses to edit after the action has happe
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
+import functools
 import logging
-from pathlib import Path
 
 import pytest
-from fake_bot_api import FakeBotApi
-
-from frontdesk.knowledge import KnowledgeBase
-from frontdesk.settings import load_settings
-from handlers.telegram_app import Intervals, RateLimits, build_application, services_of, start, stop
-
-ROOT = Path(__file__).resolve().parent.parent
-TOKEN = "123456:TEST-token"
-GROUP = -1001234567890
-OPERATOR = FakeBotApi.user(9001, "Wang", language_code="zh-hans")
-OUTSIDER = FakeBotApi.user(9002, "Visitor", language_code="en")
-CITIZEN = FakeBotApi.user(1001, "张三", language_code="zh-hans")
-CITIZEN_EN = FakeBotApi.user(1002, "Alice", "Smith", language_code="en")
-HUGE = "99999999999999999999"  # beyond SQLite's INTEGER
-FAQ = """\
-version: 1
-entries:
-  - id: health-code-yellow
-    category: 健康码
-    questions:
-      - 健康码变黄了怎么办
-      - My health code turned yellow, what should I do?
-    answer: {zh: "黄码请按提示完成三天两检。", en: "With a yellow code take two tests in three days."}
-"""
-UNMATCHED = "我想问一下停车场收费标准"
+from telegram_harness import (
+    CITIZEN,
+    CITIZEN_EN,
+    GROUP,
+    HUGE,
+    OPERATOR,
+    OUTSIDER,
+    UNMATCHED,
+    YELLOW_FAQ,
+    bot_fixture,
+    handler_errors,
+    knowledge_fixture,
+    running,
+    stopped,
+)
+from telegram_harness import Bot as HarnessBot
 
 
-@pytest.fixture(scope="module")
-def knowledge(tmp_path_factory):
-    faq = tmp_path_factory.mktemp("faq") / "faq.yaml"
-    faq.write_text(FAQ, encoding="utf-8")
-    settings = load_settings(ROOT / "settings.yaml", environ={})
-    return KnowledgeBase(faq, settings.intents_path, settings.messages_paths)
-
-
-class Bot:
-    """A running bot against a fake Bot API server, with shortcuts for what the tests look at."""
-
-    def __init__(self, api: FakeBotApi, app, group: dict):
-        self.api = api
-        self.app = app
-        self.group = group
-
-    @property
-    def store(self):
-        """Return the bot's case store."""
-        return services_of(self.app).store
-
-    async def said_to(self, user: dict, contains: str, **kw):
-        """Wait for a successful sendMessage to the user's chat containing the text."""
-        return await self.api.wait_for(
-            "sendMessage", lambda c: c.params["chat_id"] == user["id"] and contains in c.params["text"], **kw)
-
-    async def posted(self, contains: str, **kw):
-        """Wait for a successful sendMessage to the operators' group containing the text."""
-        return await self.api.wait_for(
-            "sendMessage", lambda c: c.params["chat_id"] == GROUP and contains in c.params["text"], **kw)
+class Bot(HarnessBot):
+    """The harness's bot, with the group's and a user's texts at hand and two taken cases on demand."""
 
     def group_posts(self, contains: str) -> list[str]:
         """Return the texts posted in the operators' group that contain `contains`."""
@@ -77,21 +38,6 @@ class Bot:
     def texts_to(self, user: dict) -> list[str]:
         """Return the texts sent to a user's private chat."""
         return [c.params["text"] for c in self.api.calls_to("sendMessage", user["id"])]
-
-    async def handoff(self, user: dict = CITIZEN, text: str = UNMATCHED) -> dict:
-        """Have the citizen write something the FAQ cannot answer; return the case card message."""
-        seen = len(self.api.calls)
-        self.api.send_text(user, text)
-        call = await self.api.wait_for(
-            "sendMessage", lambda c: c.params["chat_id"] == GROUP and "op:take:" in str(c.params.get("reply_markup")),
-            after=seen)
-        return call.result
-
-    def buttons(self, message: dict) -> list[str]:
-        """Return the callback data of a sent message's buttons, as the server now has the message."""
-        current = self.api.messages[(message["chat"]["id"], message["message_id"])]
-        markup = current.get("reply_markup") or {"inline_keyboard": []}
-        return [b["callback_data"] for row in markup["inline_keyboard"] for b in row]
 
     async def two_cases_second_current(self) -> tuple[dict, dict]:
         """Open #1 (张三) and #2 (Alice), both taken by OPERATOR, #2 last: #2 is the operator's current case."""
@@ -104,37 +50,9 @@ class Bot:
         return first, second
 
 
-async def _running(tmp_path, knowledge, *, forum=False, claim_limits=None) -> Bot:
-    """Start a bot on tmp_path/bot.sqlite3 against a new fake Bot API server, with operators 9001 and 9003."""
-    api = await FakeBotApi(TOKEN).start()
-    group = api.add_group(GROUP, "值班群", forum=forum)
-    settings = load_settings(ROOT / "settings.yaml", environ={"OPERATOR_IDS": "9001,9003"})
-    queue = dataclasses.replace(settings.queue, claim_limits=claim_limits or settings.queue.claim_limits)
-    settings = dataclasses.replace(
-        settings, faq_path=knowledge.faq_path, db_path=tmp_path / "bot.sqlite3", telegram_token=TOKEN,
-        telegram_base_url=api.base_url, operator_chat_id=str(GROUP), queue=queue,
-    )
-    app = build_application(settings, knowledge, limits=RateLimits(private_per_second=50, private_burst=50),
-                            intervals=Intervals(outbox=0.2, sweep=0.2, reload=0, poll_timeout=1))
-    await start(app)
-    return Bot(api, app, group)
-
-
-async def _stopped(bot: Bot) -> None:
-    await asyncio.wait_for(stop(bot.app), 15)  # a shutdown that hangs fails the test instead of the run
-    await bot.api.stop()
-
-
-@pytest.fixture
-async def bot(tmp_path, knowledge):
-    running = await _running(tmp_path, knowledge)
-    yield running
-    await _stopped(running)
-
-
-def handler_errors(caplog) -> list[str]:
-    """Return the handler failures the application logged."""
-    return [r.getMessage() for r in caplog.records if r.name == "handlers.telegram_app" and r.levelno >= logging.ERROR]
+knowledge = knowledge_fixture(YELLOW_FAQ)
+_running = functools.partial(running, bot_class=Bot, operators="9001,9003")  # operators 9001 and 9003
+bot = bot_fixture(Bot, operators="9001,9003")
 
 
 # -- a command under a case's message acts on that case ---------------------------------------------------
@@ -194,7 +112,7 @@ async def test_a_command_in_a_cases_forum_topic_acts_on_that_case(tmp_path, know
         await bot.said_to(CITIZEN, "2 小时内给您回电")
         assert not [t for t in bot.texts_to(CITIZEN_EN) if "回电" in t]
     finally:
-        await _stopped(bot)
+        await stopped(bot)
 
 
 # -- commands for another bot ---------------------------------------------------------------------------------
@@ -258,4 +176,4 @@ async def test_an_overdue_mark_refused_once_is_shown_at_a_later_sweep(tmp_path, 
         await bot.api.wait_until(lambda: "超时" in bot.api.messages[(GROUP, card["message_id"])]["text"],
                                  what="the card marked overdue")
     finally:
-        await _stopped(bot)
+        await stopped(bot)
