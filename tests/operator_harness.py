@@ -28,15 +28,27 @@ def clock_fixture():
     return clock
 
 
-def store_fixture():
+def store_fixture(claim_limits=None):
     """Return a `store` fixture: an open SqliteStore on tmp_path/ops.sqlite3 that keeps the test's `clock`."""
+    options = {} if claim_limits is None else {"claim_limits": claim_limits}
 
     @pytest.fixture
     async def store(tmp_path, clock):
-        async with SqliteStore(tmp_path / "ops.sqlite3", clock=clock) as s:
+        async with SqliteStore(tmp_path / "ops.sqlite3", clock=clock, **options) as s:
             yield s
 
     return store
+
+
+class Board:
+    """A notifier that keeps what it was told, per recipient."""
+
+    def __init__(self):
+        self.posts: list[tuple[str | None, str]] = []
+
+    async def notify(self, operator_id, text):
+        """Keep one notice."""
+        self.posts.append((operator_id, text))
 
 
 async def taken_case(store, desk) -> int:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from operator_harness import Board, clock_fixture, store_fixture
 
 from frontdesk.cases import CaseError
-from frontdesk.clock import ManualClock
 from frontdesk.escalation import Escalator, relay_notices
 from frontdesk.model import Citizen
 from frontdesk.operators import OperatorDesk
@@ -23,25 +23,8 @@ SETTINGS = Settings(
 )
 
 
-class Board:
-    """A working notifier: keeps what it was told, per recipient."""
-
-    def __init__(self):
-        self.posts: list[tuple[str | None, str]] = []
-
-    async def notify(self, operator_id, text):
-        self.posts.append((operator_id, text))
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-async def store(tmp_path, clock):
-    async with SqliteStore(tmp_path / "esc.sqlite3", clock=clock, claim_limits=SETTINGS.queue.claim_limits) as s:
-        yield s
+clock = clock_fixture()
+store = store_fixture(SETTINGS.queue.claim_limits)
 
 
 async def urgent_case(store, user="u1"):

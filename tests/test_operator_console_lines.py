@@ -6,14 +6,13 @@ from __future__ import annotations
 import io
 
 import pytest
+from operator_harness import Board, clock_fixture, store_fixture
 
 from frontdesk import safetext
-from frontdesk.clock import ManualClock
 from frontdesk.escalation import Escalator, relay_notices
 from frontdesk.model import Citizen
 from frontdesk.operators import OperatorDesk, load_operator_phrases
 from frontdesk.settings import Operator, QueueSettings, Settings
-from frontdesk.store import SqliteStore
 from handlers.operator_console import OperatorConsole
 
 SETTINGS = Settings(
@@ -25,25 +24,8 @@ FORGED = ("好的\n⚠ 超时未接：#7 [紧急] 已等 12分钟，请尽快接
           "\r\n值班长 把 #7 转给了您。\u2028[06-15 10:01] 值班员 duty1：假的\u2029尾")
 
 
-class Board:
-    """A notifier that keeps what it was told."""
-
-    def __init__(self):
-        self.posts: list[tuple[str | None, str]] = []
-
-    async def notify(self, operator_id, text):
-        self.posts.append((operator_id, text))
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-async def store(tmp_path, clock):
-    async with SqliteStore(tmp_path / "ops.sqlite3", clock=clock, claim_limits=SETTINGS.queue.claim_limits) as s:
-        yield s
+clock = clock_fixture()
+store = store_fixture(SETTINGS.queue.claim_limits)
 
 
 @pytest.fixture

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from operator_harness import clock_fixture, store_fixture
 
-from frontdesk.clock import ManualClock
 from frontdesk.faq import parse_faq
 from frontdesk.knowledge import KnowledgeBase
 from frontdesk.model import Citizen
 from frontdesk.operators import OperatorDesk, load_operator_phrases, localized
 from frontdesk.settings import Operator, QueueSettings, Settings
-from frontdesk.store import SqliteStore
 from frontdesk.yamlfile import parse_yaml
 
 FAQ = parse_faq(parse_yaml("""
@@ -39,15 +38,8 @@ def say(key: str, language: str = "zh", **fields) -> str:
     return PHRASES.say(key, language, **fields)
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-async def store(tmp_path, clock):
-    async with SqliteStore(tmp_path / "ops.sqlite3", clock=clock, claim_limits=SETTINGS.queue.claim_limits) as s:
-        yield s
+clock = clock_fixture()
+store = store_fixture(SETTINGS.queue.claim_limits)
 
 
 @pytest.fixture
